@@ -1,0 +1,195 @@
+/*
+ * rcgc/heap.h — private heaps and the small-object allocator.
+ *
+ * A heap (rc_heap) owns all the memory it hands out.  Requests of 1..512 bytes
+ * are served from 32 size classes (16-byte steps, 16-byte alignment) kept in
+ * 16 KiB pools carved from 1 MiB arenas obtained from the OS; larger requests
+ * go to the system allocator (or the raw hooks of rc_heap_config).
+ *
+ * Threads: a heap is driven by one thread at a time and takes no locks.  Two
+ * threads with two heaps never contend.  A block may be freed with rc_free()
+ * only by the thread that owns its heap (the creating thread, or the last one
+ * that called rc_heap_claim()); debug mode reports violations.
+ *
+ * The one process-wide structure is the arena map (see src/alloc/arena_map.c):
+ * a lock-free radix index from address to arena, written only when an arena
+ * is mapped or unmapped, read by rc_free() to tell pool blocks from large
+ * blocks without reading memory rcgc did not allocate.
+ */
+#ifndef RCGC_HEAP_H
+#define RCGC_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Constants -------------------------------------------------------- */
+
+/** Largest request served from the pools; larger ones are "large blocks". */
+#define RC_SMALL_MAX 512
+/** Alignment of every block rcgc returns (pool and large). */
+#define RC_ALIGNMENT 16
+/** Number of small size classes: 16, 32, ..., 512 bytes. */
+#define RC_NUM_CLASSES (RC_SMALL_MAX / RC_ALIGNMENT)
+/** Bytes per pool (one size class per pool). */
+#define RC_POOL_SIZE ((size_t)16 * 1024)
+/** Bytes per arena; arenas are aligned to their size. */
+#define RC_ARENA_SIZE ((size_t)1024 * 1024)
+
+/* Debug-mode fill patterns and guards (as CPython's debug allocator). */
+/** Every byte of a fresh block in debug mode (not rc_calloc). */
+#define RC_DEBUG_FRESH_BYTE 0xCD
+/** Every byte of a freed block in debug mode, while it sits unused. */
+#define RC_DEBUG_DEAD_BYTE 0xDD
+/** Guard bytes on each side of a debug-mode block. */
+#define RC_DEBUG_GUARD_BYTE 0xFD
+/** Number of guard bytes on each side of a debug-mode block. */
+#define RC_DEBUG_GUARD_SIZE 16
+/** Freed debug-mode blocks are kept out of circulation (filled with
+ *  RC_DEBUG_DEAD_BYTE) until this many later frees have happened, so a double
+ *  free or a write after free of a recent block is still recognised. */
+#define RC_DEBUG_QUARANTINE 64
+
+/* ---- Configuration ---------------------------------------------------- */
+
+/** Allocator mode.  RC_MODE_DEFAULT reads the RCGC_MALLOC environment
+ *  variable ("pool", "malloc" or "debug") and falls back to RC_MODE_POOL. */
+typedef enum rc_alloc_mode {
+    RC_MODE_DEFAULT = 0,
+    RC_MODE_POOL = 1,   /**< size classes in pools (the fast path) */
+    RC_MODE_MALLOC = 2, /**< every block from the system allocator (for tools) */
+    RC_MODE_DEBUG = 3   /**< pools plus guard bytes, fill patterns, serials, checks */
+} rc_alloc_mode;
+
+/** Raw memory hooks: route every byte a heap takes from the system.
+ *  All four must be set together (or the hooks pointer left NULL).
+ *  Returning NULL from an alloc hook is an ordinary failure: the rcgc call
+ *  that needed the memory returns NULL and the heap stays usable. */
+typedef struct rc_raw_hooks {
+    void *ctx; /**< passed back to every hook */
+    /** Return `size` bytes aligned to `align` (RC_ARENA_SIZE), or NULL. */
+    void *(*arena_alloc)(void *ctx, size_t size, size_t align);
+    void (*arena_free)(void *ctx, void *p, size_t size);
+    /** Return `size` bytes aligned to 16, or NULL. */
+    void *(*large_alloc)(void *ctx, size_t size);
+    void (*large_free)(void *ctx, void *p, size_t size);
+    /** Optional: resize a large allocation (may move it).  NULL = alloc+copy+free. */
+    void *(*large_realloc)(void *ctx, void *p, size_t old_size, size_t new_size);
+} rc_raw_hooks;
+
+/** What the debug allocator found wrong. */
+typedef enum rc_error_kind {
+    RC_ERR_OVERRUN = 1,   /**< bytes after the block were overwritten */
+    RC_ERR_UNDERRUN,      /**< bytes before the block were overwritten */
+    RC_ERR_DOUBLE_FREE,   /**< the block was already free */
+    RC_ERR_FOREIGN,       /**< the pointer was not allocated by rcgc */
+    RC_ERR_WRONG_THREAD,  /**< freed by a thread that does not own the heap */
+    RC_ERR_WRONG_HEAP,    /**< rc_realloc() given a heap that does not own the block */
+    RC_ERR_WRITE_AFTER_FREE /**< a freed block was written to while in quarantine */
+} rc_error_kind;
+
+typedef struct rc_heap rc_heap;
+
+/** A report from the debug allocator (or from rc_free on a pointer whose
+ *  large-block header is not rcgc's). */
+typedef struct rc_error_report {
+    rc_error_kind kind;
+    rc_heap *heap;       /**< the heap involved, NULL if unknown */
+    const void *ptr;     /**< the pointer the caller passed */
+    size_t size;         /**< the block's requested size (0 if unknown) */
+    uint64_t serial;     /**< the block's allocation serial number (0 if unknown) */
+    const char *message; /**< a one-line human-readable description */
+} rc_error_report;
+
+/** Error handler.  The default prints the report to stderr and aborts.  If a
+ *  handler returns, the faulty operation is abandoned: the block is neither
+ *  freed nor reused (a leak, never corruption). */
+typedef void (*rc_error_handler)(const rc_error_report *report, void *ctx);
+
+typedef struct rc_heap_config {
+    rc_alloc_mode mode;          /**< RC_MODE_DEFAULT: environment, then pool */
+    const rc_raw_hooks *hooks;   /**< NULL: mmap for arenas, malloc for large blocks */
+    size_t max_bytes;            /**< cap on bytes held from the system; 0 = none */
+    rc_error_handler on_error;   /**< NULL: print to stderr and abort() */
+    void *on_error_ctx;
+} rc_heap_config;
+
+/** Fill `cfg` with the defaults (all zero: environment mode, OS memory, no cap). */
+void rc_heap_config_init(rc_heap_config *cfg);
+
+/* ---- Heaps ------------------------------------------------------------ */
+
+/** Create a heap.  NULL cfg = defaults.  Returns NULL if memory for the heap
+ *  itself cannot be had or the config is invalid (partial hooks). */
+rc_heap *rc_heap_new(const rc_heap_config *cfg);
+/** Destroy a heap and give every byte it holds back, live blocks included. */
+void rc_heap_destroy(rc_heap *h);
+/** The mode the heap runs in (never RC_MODE_DEFAULT). */
+rc_alloc_mode rc_heap_mode(const rc_heap *h);
+/** Make the calling thread the heap's owner (after handing it over). */
+void rc_heap_claim(rc_heap *h);
+/** Change the cap on bytes held from the system (0 = none). */
+void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
+
+/* ---- Allocation ------------------------------------------------------- */
+
+/** n bytes, 16-byte aligned, or NULL.  n == 0 gives a unique pointer. */
+void *rc_malloc(rc_heap *h, size_t n);
+/** count*n zeroed bytes, or NULL (also on overflow of count*n). */
+void *rc_calloc(rc_heap *h, size_t count, size_t n);
+/** Resize p (allocated from h) to n bytes; p == NULL acts as rc_malloc.
+ *  Stays in place when the size class does not change.  On failure returns
+ *  NULL and p is untouched.  n == 0 frees p and returns a unique pointer. */
+void *rc_realloc(rc_heap *h, void *p, size_t n);
+/** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing. */
+void rc_free(void *p);
+/** Bytes usable at p (at least what was asked for); 0 for NULL. */
+size_t rc_usable_size(const void *p);
+/** The heap that owns p (NULL for NULL). */
+rc_heap *rc_heap_of_block(const void *p);
+/** Block size of the size class serving n bytes (n rounded up to a class),
+ *  or n itself above RC_SMALL_MAX. */
+size_t rc_good_size(size_t n);
+
+/* ---- Statistics ------------------------------------------------------- */
+
+typedef struct rc_class_stats {
+    size_t block_size;   /**< bytes per block in this class */
+    size_t pools;        /**< pools currently serving this class */
+    size_t blocks_used;  /**< blocks handed out and not yet freed */
+    size_t blocks_free;  /**< blocks available in those pools */
+} rc_class_stats;
+
+typedef struct rc_heap_stats {
+    rc_class_stats classes[RC_NUM_CLASSES];
+    size_t arenas;             /**< arenas held now */
+    size_t arenas_high_water;  /**< most arenas held at once */
+    size_t arenas_allocated;   /**< arenas taken from the system in total */
+    size_t arenas_freed;       /**< arenas given back in total */
+    size_t pools_free;         /**< unused pools inside held arenas */
+    size_t large_blocks;       /**< live large blocks */
+    size_t large_bytes;        /**< bytes held by them (headers included) */
+    size_t bytes_in_use;       /**< small blocks (whole class size) + large block payloads */
+    size_t bytes_requested;    /**< debug mode: exact bytes asked for; else = bytes_in_use */
+    size_t bytes_from_os;      /**< arenas + large blocks held from the system */
+    size_t bytes_high_water;   /**< most bytes_from_os at once */
+    size_t max_bytes;          /**< the cap (0 = none) */
+    uint64_t failed_allocs;    /**< requests refused (cap, OS or hook failure) */
+} rc_heap_stats;
+
+/** Snapshot of the heap's statistics (computed by walking the arenas). */
+void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out);
+/** Print the statistics as a table (like CPython's sys._debugmallocstats()). */
+void rc_heap_print_stats(const rc_heap *h, FILE *out);
+/** Give back every empty arena (spare included) and idle cached pool.
+ *  Returns the bytes given back to the system. */
+size_t rc_heap_trim(rc_heap *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_HEAP_H */

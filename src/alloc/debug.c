@@ -1,0 +1,195 @@
+/*
+ * src/alloc/debug.c — the debug allocator (RC_MODE_DEBUG).
+ *
+ * Each debug block wraps a raw block (pool or large) of n + 64 bytes:
+ *
+ *   raw                                     p (returned)
+ *   |                                       |
+ *   v                                       v
+ *   +-----------------------+---------------+------------------+---------------+
+ *   | rc_debug_hdr (32)     | front guard   | n bytes of data  | tail guard    |
+ *   | size serial heap check| 16 x 0xFD     | fresh: 0xCD      | 16 x 0xFD     |
+ *   +-----------------------+---------------+------------------+---------------+
+ *
+ * `check` hashes (p, serial, size) with the block's state (live or dead), so
+ * a header that does not check out is either not ours or overwritten, and a
+ * dead one means a double free.  Freed blocks are filled with 0xDD and kept
+ * in a small FIFO quarantine before their memory is reused; leaving the
+ * quarantine they must still be all 0xDD, or something wrote after free.
+ */
+#include "alloc/internal.h"
+
+#include <string.h>
+
+#if RCGC_HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MEMPOOL_ALLOC(h, p, n) ((void)0)
+#define VALGRIND_MEMPOOL_FREE(h, p) ((void)0)
+#endif
+
+#define STATE_LIVE 0x4C495645ull
+#define STATE_DEAD 0x44454144ull
+
+static uint64_t debug_check(const void *p, uint64_t serial, size_t size) {
+    uint64_t x = ((uint64_t)(uintptr_t)p ^ (serial * 0xD6E8FEB86659FD93ull) ^ ((uint64_t)size << 17)) *
+                 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 29);
+}
+
+static rc_debug_hdr *hdr_of(const void *p) {
+    return (rc_debug_hdr *)((char *)(uintptr_t)p - RC_DEBUG_PREFIX);
+}
+
+static bool all_bytes(const unsigned char *q, size_t n, unsigned char v) {
+    for (size_t i = 0; i < n; i++)
+        if (q[i] != v)
+            return false;
+    return true;
+}
+
+void *rc_debug_malloc(rc_heap *h, size_t n) {
+    if (n > SIZE_MAX / 2) {
+        h->failed++;
+        return NULL;
+    }
+    char *raw = rc_raw_alloc(h, n + RC_DEBUG_OVERHEAD);
+    if (!raw)
+        return NULL;
+    RC_UNPOISON(raw, n + RC_DEBUG_OVERHEAD);
+    char *p = raw + RC_DEBUG_PREFIX;
+    rc_debug_hdr *hdr = (rc_debug_hdr *)raw;
+    hdr->size = n;
+    hdr->serial = ++h->serial;
+    hdr->heap = h;
+    hdr->check = debug_check(p, hdr->serial, n) ^ STATE_LIVE;
+    memset(raw + sizeof *hdr, RC_DEBUG_GUARD_BYTE, RC_DEBUG_GUARD_SIZE);
+    memset(p, RC_DEBUG_FRESH_BYTE, n);
+    memset(p + n, RC_DEBUG_GUARD_BYTE, RC_DEBUG_GUARD_SIZE);
+    h->debug_requested += n;
+    if (h->valgrind)
+        VALGRIND_MEMPOOL_ALLOC(h, p, n);
+    return p;
+}
+
+/* Does p carry a debug header (live or dead) in a large block?  Used for
+ * pointers outside every arena. */
+bool rc_debug_owns(const void *p) {
+    const char *raw = (const char *)p - RC_DEBUG_PREFIX;
+    rc_large *L = rc_large_header(raw);
+    if (!L)
+        return false;
+    rc_debug_hdr *hdr = hdr_of(p);
+    uint64_t c = debug_check(p, hdr->serial, hdr->size);
+    return hdr->heap == L->heap && (hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD));
+}
+
+/* Check a block handed back by the user.  Returns its header if it is a live,
+ * intact block owned by the calling thread; otherwise reports and returns
+ * NULL.  `h` is the heap of the arena p lies in, or NULL for large blocks. */
+static rc_debug_hdr *validate(rc_heap *h, const void *p) {
+    char *raw = (char *)(uintptr_t)p - RC_DEBUG_PREFIX;
+    rc_arena *a = rc_arena_map_lookup(p);
+    if (a) {
+        rc_pool *pool = rc_pool_of(a, p);
+        char *start = rc_pool_start(pool);
+        if (pool->cls == RC_POOL_UNUSED || raw < start ||
+            (size_t)(raw - start) % rc_class_size(pool->cls)) {
+            rc_report(h, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
+            return NULL;
+        }
+    }
+    rc_debug_hdr *hdr = hdr_of(p);
+    if (!h)
+        h = hdr->heap; /* large block: rc_debug_owns() vouched for the header */
+    uint64_t c = debug_check(p, hdr->serial, hdr->size);
+    if (hdr->check == (c ^ STATE_DEAD)) {
+        rc_report(h, RC_ERR_DOUBLE_FREE, p, hdr->size, hdr->serial, "double free");
+        return NULL;
+    }
+    if (hdr->check != (c ^ STATE_LIVE) || hdr->heap != h) {
+        rc_report(h, RC_ERR_UNDERRUN, p, 0, 0,
+                  "block header overwritten (buffer underrun far before the block)");
+        return NULL;
+    }
+    const unsigned char *front = (const unsigned char *)p - RC_DEBUG_GUARD_SIZE;
+    if (!all_bytes(front, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE)) {
+        rc_report(h, RC_ERR_UNDERRUN, p, hdr->size, hdr->serial,
+                  "buffer underrun (guard bytes before the block overwritten)");
+        return NULL;
+    }
+    if (!all_bytes((const unsigned char *)p + hdr->size, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE)) {
+        rc_report(h, RC_ERR_OVERRUN, p, hdr->size, hdr->serial,
+                  "buffer overrun (guard bytes after the block overwritten)");
+        return NULL;
+    }
+    if (!pthread_equal(h->owner, pthread_self())) {
+        rc_report(h, RC_ERR_WRONG_THREAD, p, hdr->size, hdr->serial,
+                  "block freed by a thread that does not own its heap");
+        return NULL;
+    }
+    return hdr;
+}
+
+/* Really free a quarantined block, checking nobody wrote to it meanwhile. */
+static void release(rc_heap *h, void *raw) {
+    rc_debug_hdr *hdr = raw;
+    char *p = (char *)raw + RC_DEBUG_PREFIX;
+    if (!all_bytes((unsigned char *)p, hdr->size, RC_DEBUG_DEAD_BYTE)) {
+        rc_report(h, RC_ERR_WRITE_AFTER_FREE, p, hdr->size, hdr->serial,
+                  "freed block was written to (use after free)");
+        return; /* keep it out of circulation */
+    }
+    if (rc_arena_map_lookup(raw))
+        RC_POISON(raw, rc_raw_usable(raw));
+    rc_raw_free(h, raw);
+}
+
+void rc_debug_free(rc_heap *h, void *p) {
+    rc_debug_hdr *hdr = validate(h, p);
+    if (!hdr)
+        return;
+    h = hdr->heap;
+    hdr->check = debug_check(p, hdr->serial, hdr->size) ^ STATE_DEAD;
+    memset(p, RC_DEBUG_DEAD_BYTE, hdr->size);
+    h->debug_requested -= hdr->size;
+    if (h->valgrind)
+        VALGRIND_MEMPOOL_FREE(h, p);
+    if (h->q_len == RC_QUARANTINE) {
+        void *oldest = h->quarantine[h->q_head];
+        h->q_head = (h->q_head + 1) % RC_QUARANTINE;
+        h->q_len--;
+        release(h, oldest);
+    }
+    h->quarantine[(h->q_head + h->q_len) % RC_QUARANTINE] = hdr;
+    h->q_len++;
+}
+
+void *rc_debug_realloc(rc_heap *h, void *p, size_t n) {
+    rc_heap *owner = rc_heap_of_block(p);
+    if (owner != h) {
+        rc_report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
+        return NULL;
+    }
+    rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
+    if (!hdr)
+        return NULL;
+    /* always move: the old address becomes invalid at once, as it may in pool mode */
+    char *q = rc_debug_malloc(h, n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, hdr->size < n ? hdr->size : n);
+    rc_debug_free(h, p);
+    return q;
+}
+
+size_t rc_debug_usable(const void *p) { return hdr_of(p)->size; }
+
+void rc_debug_flush_quarantine(rc_heap *h) {
+    while (h->q_len) {
+        void *oldest = h->quarantine[h->q_head];
+        h->q_head = (h->q_head + 1) % RC_QUARANTINE;
+        h->q_len--;
+        release(h, oldest);
+    }
+}

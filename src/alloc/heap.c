@@ -1,0 +1,812 @@
+/*
+ * src/alloc/heap.c — heaps, pools, arenas and large blocks.
+ *
+ * Layering, bottom up (see internal.h for the picture of an arena):
+ *   arena:  1 MiB from the raw hooks, registered in the arena map;
+ *   pool:   16 KiB of one size class, its descriptor in the arena header;
+ *   block:  what rc_malloc returns.
+ *
+ * Fast paths (rc_malloc, rc_free) are a handful of instructions: pop from /
+ * push to the free list of the pool at hand.  Everything else — carving a
+ * fresh pool, taking a pool from an arena, a pool that fills or empties,
+ * instrumented heaps — is out of line.
+ *
+ * Instrumented heaps (debug and malloc modes, or running under valgrind or
+ * AddressSanitizer) keep every h->current[c] on the empty sentinel and every
+ * pool's slow_free flag set, so the fast paths always fall through to code
+ * that can check, poison and announce.
+ */
+#include "alloc/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if RCGC_HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#define RC_RUNNING_ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#else
+#define RC_RUNNING_ON_VALGRIND() 0
+#define VALGRIND_MAKE_MEM_NOACCESS(p, n) ((void)0)
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)0)
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)0)
+#define VALGRIND_CREATE_MEMPOOL(p, r, z) ((void)0)
+#define VALGRIND_DESTROY_MEMPOOL(p) ((void)0)
+#define VALGRIND_MEMPOOL_ALLOC(h, p, n) ((void)0)
+#define VALGRIND_MEMPOOL_FREE(h, p) ((void)0)
+#endif
+
+#define ARENA_HDR_BYTES ((sizeof(rc_arena) + 63) & ~(size_t)63)
+_Static_assert(ARENA_HDR_BYTES < RC_POOL_SIZE / 2, "arena header must leave room in pool 0");
+_Static_assert(RC_POOLS_PER_ARENA == 64, "bucket bitmap assumes 64 pools per arena");
+
+/* ---- Free-list links ------------------------------------------------------
+ * Free blocks are poisoned (ASan) or inaccessible (valgrind); the allocator
+ * lifts that for the one word it reads or writes. */
+static inline rc_block *link_get(rc_block *b) {
+    RC_UNPOISON(b, sizeof *b);
+    VALGRIND_MAKE_MEM_DEFINED(b, sizeof *b);
+    rc_block *n = b->next;
+    RC_POISON(b, sizeof *b);
+    VALGRIND_MAKE_MEM_NOACCESS(b, sizeof *b);
+    return n;
+}
+
+static inline void link_set(rc_block *b, rc_block *n) {
+    RC_UNPOISON(b, sizeof *b);
+    VALGRIND_MAKE_MEM_UNDEFINED(b, sizeof *b);
+    b->next = n;
+    RC_POISON(b, sizeof *b);
+    VALGRIND_MAKE_MEM_NOACCESS(b, sizeof *b);
+}
+
+/* ---- Pool geometry --------------------------------------------------------- */
+
+rc_arena *rc_pool_arena(const rc_pool *pool) {
+    return (rc_arena *)((uintptr_t)pool & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+}
+
+static unsigned pool_index(const rc_pool *pool) {
+    return (unsigned)(pool - rc_pool_arena(pool)->pools);
+}
+
+char *rc_pool_start(const rc_pool *pool) {
+    unsigned i = pool_index(pool);
+    return (char *)rc_pool_arena(pool) + (i ? (size_t)i * RC_POOL_SIZE : ARENA_HDR_BYTES);
+}
+
+static char *pool_end(const rc_pool *pool) {
+    return (char *)rc_pool_arena(pool) + ((size_t)pool_index(pool) + 1) * RC_POOL_SIZE;
+}
+
+size_t rc_pool_capacity(const rc_pool *pool) {
+    return (size_t)(pool_end(pool) - rc_pool_start(pool)) / rc_class_size(pool->cls);
+}
+
+/* ---- Reports ----------------------------------------------------------------- */
+
+void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
+               const char *what) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "rcgc: %s: pointer %p (size %zu, serial %llu)", what, p, size,
+             (unsigned long long)serial);
+    rc_error_report r = {kind, h, p, size, serial, msg};
+    if (h && h->on_error) {
+        h->on_error(&r, h->on_error_ctx);
+        return;
+    }
+    fprintf(stderr, "%s\n", msg);
+    fflush(stderr);
+    abort();
+}
+
+/* ---- Accounting -------------------------------------------------------------- */
+
+/* May the heap take `n` more bytes from the system? */
+static bool os_budget(rc_heap *h, size_t n) {
+    if (h->max_bytes && (n > h->max_bytes || h->bytes_os > h->max_bytes - n)) {
+        h->failed++;
+        return false;
+    }
+    return true;
+}
+
+static void os_took(rc_heap *h, size_t n) {
+    h->bytes_os += n;
+    if (h->bytes_os > h->bytes_os_high)
+        h->bytes_os_high = h->bytes_os;
+}
+
+/* ---- Class lists ----------------------------------------------------------- */
+
+static void class_set_head(rc_heap *h, unsigned c, rc_pool *p) {
+    h->list[c] = p;
+    h->current[c] = (p && !h->instrumented) ? p : &h->sentinel;
+}
+
+static void class_push(rc_heap *h, unsigned c, rc_pool *p) {
+    p->prev = NULL;
+    p->next = h->list[c];
+    if (p->next)
+        p->next->prev = p;
+    class_set_head(h, c, p);
+}
+
+static void class_remove(rc_heap *h, unsigned c, rc_pool *p) {
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        class_set_head(h, c, p->next);
+    if (p->next)
+        p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+}
+
+/* ---- Arenas ------------------------------------------------------------------- */
+
+/* Move `a` to the bucket matching its free-pool count (none when full). */
+static void arena_rebucket(rc_heap *h, rc_arena *a) {
+    int want = a->nfree ? (int)a->nfree - 1 : -1;
+    if (want == a->bucket)
+        return;
+    if (a->bucket >= 0) {
+        if (a->prev)
+            a->prev->next = a->next;
+        else if ((h->buckets[a->bucket] = a->next) == NULL)
+            h->bucket_bits &= ~((uint64_t)1 << a->bucket);
+        if (a->next)
+            a->next->prev = a->prev;
+    }
+    a->bucket = want;
+    a->prev = NULL;
+    a->next = NULL;
+    if (want >= 0) {
+        a->next = h->buckets[want];
+        if (a->next)
+            a->next->prev = a;
+        h->buckets[want] = a;
+        h->bucket_bits |= (uint64_t)1 << want;
+    }
+}
+
+static rc_arena *arena_new(rc_heap *h) {
+    if (!os_budget(h, RC_ARENA_SIZE))
+        return NULL;
+    void *mem = h->hooks.arena_alloc(h->hooks.ctx, RC_ARENA_SIZE, RC_ARENA_SIZE);
+    if (!mem) {
+        h->failed++;
+        return NULL;
+    }
+    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem, (rc_arena *)mem)) {
+        /* misaligned memory from a user hook, or no room for the map */
+        h->hooks.arena_free(h->hooks.ctx, mem, RC_ARENA_SIZE);
+        h->failed++;
+        return NULL;
+    }
+    rc_arena *a = mem;
+    memset(a, 0, sizeof *a);
+    a->heap = h;
+    a->nfree = RC_POOLS_PER_ARENA;
+    a->bucket = -1;
+    for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++) {
+        a->pools[i].cls = RC_POOL_UNUSED;
+        a->pools[i].slow_free = 1;
+    }
+    a->all_next = h->arenas;
+    if (h->arenas)
+        h->arenas->all_prev = a;
+    h->arenas = a;
+    arena_rebucket(h, a);
+    os_took(h, RC_ARENA_SIZE);
+    h->narenas++;
+    h->arenas_allocated++;
+    if (h->narenas > h->arenas_high)
+        h->arenas_high = h->narenas;
+    return a;
+}
+
+static void pool_release(rc_heap *h, rc_pool *p);
+
+/* Give an arena back to the system; its pools must all be empty. */
+static void arena_release(rc_heap *h, rc_arena *a) {
+    for (unsigned i = 0; i < a->next_fresh; i++) {
+        rc_pool *p = &a->pools[i];
+        if (p->cls != RC_POOL_UNUSED) {
+            if (!p->full)
+                class_remove(h, p->cls, p);
+            pool_release(h, p);
+        }
+    }
+    a->nfree = 0;
+    arena_rebucket(h, a);
+    if (a->all_prev)
+        a->all_prev->all_next = a->all_next;
+    else
+        h->arenas = a->all_next;
+    if (a->all_next)
+        a->all_next->all_prev = a->all_prev;
+    if (h->spare == a)
+        h->spare = NULL;
+    rc_arena_map_clear(a);
+    RC_UNPOISON(a, RC_ARENA_SIZE);
+    VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
+    h->hooks.arena_free(h->hooks.ctx, a, RC_ARENA_SIZE);
+    h->bytes_os -= RC_ARENA_SIZE;
+    h->narenas--;
+    h->arenas_freed++;
+}
+
+/* An arena is idle when no block in it is handed out: every pool is free or
+ * an empty pool kept as its class's only pool. */
+static bool arena_is_idle(const rc_arena *a) {
+    if (RC_POOLS_PER_ARENA - a->nfree > RC_NUM_CLASSES)
+        return false; /* more pools in use than can be kept empty */
+    for (unsigned i = 0; i < a->next_fresh; i++)
+        if (a->pools[i].cls != RC_POOL_UNUSED && a->pools[i].used)
+            return false;
+    return true;
+}
+
+/* Called whenever a pool of `a` empties.  Keeps at most one idle arena (the
+ * spare): a loop that allocates and frees across an arena boundary reuses it
+ * instead of mapping and unmapping each time. */
+static void arena_maybe_idle(rc_heap *h, rc_arena *a) {
+    if (h->spare == a || !arena_is_idle(a))
+        return;
+    rc_arena *old = h->spare;
+    h->spare = a;
+    if (old && arena_is_idle(old))
+        arena_release(h, old);
+}
+
+/* ---- Pools -------------------------------------------------------------------- */
+
+static void pool_init(rc_heap *h, rc_pool *p, unsigned c) {
+    size_t sz = rc_class_size(c);
+    char *start;
+    p->cls = (uint16_t)c;
+    start = rc_pool_start(p);
+    p->free = NULL;
+    p->bump = start;
+    p->limit = start + rc_pool_capacity(p) * sz;
+    p->used = 0;
+    p->full = 0;
+    p->slow_free = h->instrumented;
+    RC_POISON(start, (size_t)(pool_end(p) - start));
+    if (h->valgrind)
+        VALGRIND_MAKE_MEM_NOACCESS(start, (size_t)(pool_end(p) - start));
+}
+
+/* Take a free pool from the fullest arena that has one and give it class c. */
+static rc_pool *pool_take(rc_heap *h, unsigned c) {
+    if (!h->bucket_bits && !arena_new(h))
+        return NULL;
+    rc_arena *a = h->buckets[__builtin_ctzll(h->bucket_bits)];
+    rc_pool *p = a->free_pools;
+    if (p)
+        a->free_pools = p->next;
+    else
+        p = &a->pools[a->next_fresh++];
+    a->nfree--;
+    arena_rebucket(h, a);
+    pool_init(h, p, c);
+    class_push(h, c, p);
+    return p;
+}
+
+/* Return an empty pool (already out of its class list) to its arena. */
+static void pool_release(rc_heap *h, rc_pool *p) {
+    rc_arena *a = rc_pool_arena(p);
+    p->cls = RC_POOL_UNUSED;
+    p->slow_free = 1;
+    p->full = 0;
+    p->free = NULL;
+    p->next = a->free_pools;
+    p->prev = NULL;
+    a->free_pools = p;
+    a->nfree++;
+    arena_rebucket(h, a);
+}
+
+/* Carve up to a page of never-used blocks: return the first, put the rest on
+ * the free list.  Precondition: p->free == NULL and p->bump < p->limit. */
+static rc_block *pool_carve(rc_pool *p) {
+    size_t sz = rc_class_size(p->cls);
+    size_t n = RC_CARVE_BYTES / sz;
+    size_t left = (size_t)(p->limit - p->bump) / sz;
+    if (n == 0)
+        n = 1;
+    if (n > left)
+        n = left;
+    rc_block *first = (rc_block *)p->bump;
+    char *b = p->bump + sz;
+    char *end = p->bump + n * sz;
+    rc_block *head = NULL;
+    /* link back to front so blocks come out in address order */
+    for (char *q = end - sz; q >= b; q -= sz) {
+        link_set((rc_block *)q, head);
+        head = (rc_block *)q;
+    }
+    p->free = head;
+    p->bump = end;
+    return first;
+}
+
+/* A block of class c from the pools, uninstrumented. */
+static void *pool_block_alloc(rc_heap *h, unsigned c) {
+    rc_pool *p = h->list[c];
+    for (;;) {
+        if (!p && !(p = pool_take(h, c)))
+            return NULL;
+        rc_block *b = p->free;
+        if (b) {
+            p->free = link_get(b);
+            p->used++;
+            return b;
+        }
+        if (p->bump < p->limit) {
+            p->used++;
+            return pool_carve(p);
+        }
+        /* full: leave the class list until a block comes back */
+        p->full = 1;
+        p->slow_free = 1;
+        class_remove(h, c, p);
+        p = h->list[c];
+    }
+}
+
+/* A pool just lost its last block. */
+static void pool_emptied(rc_heap *h, rc_pool *p) {
+    rc_arena *a = rc_pool_arena(p);
+    if (!(h->list[p->cls] == p && p->next == NULL)) {
+        /* not the class's only pool: give it back to the arena.  (The only
+         * pool stays, so an alloc/free loop does not re-take it each time.) */
+        class_remove(h, p->cls, p);
+        pool_release(h, p);
+    }
+    arena_maybe_idle(h, a);
+}
+
+/* Return a block to its pool, general case. */
+static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
+    link_set(ptr, p->free);
+    p->free = ptr;
+    if (p->full) {
+        p->full = 0;
+        p->slow_free = h->instrumented;
+        class_push(h, p->cls, p);
+    }
+    if (--p->used == 0)
+        pool_emptied(h, p);
+}
+
+/* ---- Large blocks ------------------------------------------------------------ */
+
+static uint64_t large_check(const void *p, const rc_heap *h, size_t size) {
+    uint64_t x = ((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull) ^ (uint64_t)(uintptr_t)h ^
+                 ((uint64_t)size << 7) ^ 0x52434743484B4C47ull;
+    return x ^ (x >> 31);
+}
+
+rc_large *rc_large_header(const void *p) {
+    rc_large *L = (rc_large *)p - 1;
+    return L->check == large_check(p, L->heap, L->alloc_size) ? L : NULL;
+}
+
+static void *large_alloc(rc_heap *h, size_t n) {
+    if (n > SIZE_MAX / 2) {
+        h->failed++;
+        return NULL;
+    }
+    size_t total = RC_LARGE_HDR + ((n + RC_ALIGNMENT - 1) & ~(size_t)(RC_ALIGNMENT - 1));
+    if (!os_budget(h, total))
+        return NULL;
+    rc_large *L = h->hooks.large_alloc(h->hooks.ctx, total);
+    if (!L) {
+        h->failed++;
+        return NULL;
+    }
+    L->heap = h;
+    L->alloc_size = total;
+    L->flags = 0;
+    L->prev = NULL;
+    L->next = h->large;
+    if (L->next)
+        L->next->prev = L;
+    h->large = L;
+    L->check = large_check(L + 1, h, total);
+    os_took(h, total);
+    h->large_count++;
+    h->large_payload += total - RC_LARGE_HDR;
+    return L + 1;
+}
+
+static void large_unlink(rc_heap *h, rc_large *L) {
+    if (L->prev)
+        L->prev->next = L->next;
+    else
+        h->large = L->next;
+    if (L->next)
+        L->next->prev = L->prev;
+}
+
+static void large_free(rc_heap *h, rc_large *L) {
+    large_unlink(h, L);
+    L->check = 0; /* a second free of this pointer no longer passes the check */
+    h->bytes_os -= L->alloc_size;
+    h->large_count--;
+    h->large_payload -= L->alloc_size - RC_LARGE_HDR;
+    h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
+}
+
+/* Resize a large block of h in place or by the hook; NULL on failure. */
+static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
+    size_t have = L->alloc_size - RC_LARGE_HDR;
+    if (n <= have && n >= have / 2)
+        return L + 1;
+    if (n > SIZE_MAX / 2) {
+        h->failed++;
+        return NULL;
+    }
+    size_t total = RC_LARGE_HDR + ((n + RC_ALIGNMENT - 1) & ~(size_t)(RC_ALIGNMENT - 1));
+    if (total > L->alloc_size && !os_budget(h, total - L->alloc_size))
+        return NULL;
+    rc_large *N;
+    if (h->hooks.large_realloc) {
+        N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
+    } else {
+        N = h->hooks.large_alloc(h->hooks.ctx, total);
+        if (N) {
+            memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
+            h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
+        }
+    }
+    if (!N) {
+        h->failed++;
+        return NULL;
+    }
+    /* the neighbours still point at the old header */
+    if (N->prev)
+        N->prev->next = N;
+    else
+        h->large = N;
+    if (N->next)
+        N->next->prev = N;
+    h->bytes_os = h->bytes_os - N->alloc_size + total;
+    if (h->bytes_os > h->bytes_os_high)
+        h->bytes_os_high = h->bytes_os;
+    h->large_payload = h->large_payload - (N->alloc_size - RC_LARGE_HDR) + (total - RC_LARGE_HDR);
+    N->alloc_size = total;
+    N->check = large_check(N + 1, h, total);
+    return N + 1;
+}
+
+/* ---- Raw blocks (the layer the debug allocator builds on) ------------------- */
+
+void *rc_raw_alloc(rc_heap *h, size_t n) {
+    if (n <= RC_SMALL_MAX && h->mode != RC_MODE_MALLOC)
+        return pool_block_alloc(h, rc_size_class(n ? n : 1));
+    return large_alloc(h, n);
+}
+
+void rc_raw_free(rc_heap *h, void *raw) {
+    rc_arena *a = rc_arena_map_lookup(raw);
+    if (a)
+        pool_block_free(h, rc_pool_of(a, raw), raw);
+    else
+        large_free(h, (rc_large *)raw - 1);
+}
+
+size_t rc_raw_usable(void *raw) {
+    rc_arena *a = rc_arena_map_lookup(raw);
+    if (a)
+        return rc_class_size(rc_pool_of(a, raw)->cls);
+    rc_large *L = (rc_large *)raw - 1;
+    return L->alloc_size - RC_LARGE_HDR;
+}
+
+/* ---- Public allocation API ------------------------------------------------- */
+
+/* Instrumented pool mode (valgrind, ASan): plain blocks, announced. */
+static void *instrumented_alloc(rc_heap *h, size_t n) {
+    if (h->mode == RC_MODE_DEBUG)
+        return rc_debug_malloc(h, n);
+    void *p = rc_raw_alloc(h, n);
+    if (p && rc_arena_map_lookup(p)) {
+        size_t usable = rc_raw_usable(p);
+        RC_UNPOISON(p, usable);
+        if (h->valgrind)
+            VALGRIND_MEMPOOL_ALLOC(h, p, usable);
+    }
+    return p;
+}
+
+RC_NOINLINE static void *malloc_slow(rc_heap *h, size_t n) {
+    if (n == 0)
+        n = 1; /* a unique pointer: the smallest block */
+    if (h->instrumented)
+        return instrumented_alloc(h, n);
+    if (n <= RC_SMALL_MAX)
+        return pool_block_alloc(h, rc_size_class(n));
+    return large_alloc(h, n);
+}
+
+void *rc_malloc(rc_heap *h, size_t n) {
+    if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
+        rc_pool *p = h->current[rc_size_class(n)];
+        rc_block *b = p->free;
+        if (RC_LIKELY(b != NULL)) {
+            p->free = b->next;
+            p->used++;
+            return b;
+        }
+    }
+    return malloc_slow(h, n);
+}
+
+void *rc_calloc(rc_heap *h, size_t count, size_t n) {
+    size_t total;
+    if (__builtin_mul_overflow(count, n, &total)) {
+        h->failed++;
+        return NULL;
+    }
+    void *p = rc_malloc(h, total);
+    if (p)
+        memset(p, 0, total);
+    return p;
+}
+
+static void report_foreign(rc_heap *h, const void *p) {
+    rc_report(h, RC_ERR_FOREIGN, p, 0, 0,
+              "pointer not allocated by rcgc (foreign pointer, or a block freed twice)");
+}
+
+/* Free a pointer with no arena: a large block, a debug block, or foreign. */
+static void free_large_or_foreign(void *ptr) {
+    rc_large *L = rc_large_header(ptr);
+    if (L) {
+        rc_heap *h = L->heap;
+        if (h->mode == RC_MODE_DEBUG && !pthread_equal(h->owner, pthread_self())) {
+            rc_report(h, RC_ERR_WRONG_THREAD, ptr, L->alloc_size - RC_LARGE_HDR, 0,
+                      "block freed by a thread that does not own its heap");
+            return;
+        }
+        large_free(h, L);
+    } else if (rc_debug_owns(ptr)) {
+        rc_debug_free(NULL, ptr);
+    } else {
+        report_foreign(NULL, ptr);
+    }
+}
+
+RC_NOINLINE static void free_slow(rc_arena *a, void *ptr) {
+    if (!ptr)
+        return;
+    if (!a) {
+        free_large_or_foreign(ptr);
+        return;
+    }
+    rc_heap *h = a->heap;
+    if (h->mode == RC_MODE_DEBUG) {
+        rc_debug_free(h, ptr);
+        return;
+    }
+    rc_pool *p = rc_pool_of(a, ptr);
+    if (p->cls == RC_POOL_UNUSED) {
+        report_foreign(h, ptr);
+        return;
+    }
+    if (h->instrumented) {
+        size_t sz = rc_class_size(p->cls);
+        char *start = rc_pool_start(p);
+        if ((char *)ptr < start || (size_t)((char *)ptr - start) % sz) {
+            report_foreign(h, ptr);
+            return;
+        }
+        RC_POISON(ptr, sz);
+        if (h->valgrind)
+            VALGRIND_MEMPOOL_FREE(h, ptr);
+    }
+    pool_block_free(h, p, ptr);
+}
+
+void rc_free(void *ptr) {
+    rc_arena *a = rc_arena_map_lookup(ptr);
+    if (RC_LIKELY(a != NULL)) {
+        rc_pool *p = rc_pool_of(a, ptr);
+        if (RC_LIKELY(!p->slow_free)) {
+            rc_block *b = ptr;
+            b->next = p->free;
+            p->free = b;
+            if (RC_LIKELY(--p->used != 0))
+                return;
+            pool_emptied(a->heap, p);
+            return;
+        }
+    }
+    free_slow(a, ptr);
+}
+
+void *rc_realloc(rc_heap *h, void *p, size_t n) {
+    if (!p)
+        return rc_malloc(h, n);
+    if (n == 0) {
+        void *q = rc_malloc(h, 0);
+        if (q)
+            rc_free(p);
+        return q;
+    }
+    if (h->mode == RC_MODE_DEBUG)
+        return rc_debug_realloc(h, p, n);
+    size_t have;
+    rc_arena *a = rc_arena_map_lookup(p);
+    if (a) {
+        rc_pool *pool = rc_pool_of(a, p);
+        if (pool->cls == RC_POOL_UNUSED) {
+            report_foreign(a->heap, p);
+            return NULL;
+        }
+        have = rc_class_size(pool->cls);
+        /* same class, or a shrink by less than a quarter: stay */
+        if (n <= have && (rc_size_class(n) == pool->cls || n >= have - have / 4))
+            return p;
+    } else {
+        rc_large *L = rc_large_header(p);
+        if (!L) {
+            report_foreign(h, p);
+            return NULL;
+        }
+        if (L->heap == h && (n > RC_SMALL_MAX || h->mode == RC_MODE_MALLOC))
+            return large_resize(h, L, n);
+        have = L->alloc_size - RC_LARGE_HDR;
+    }
+    void *q = rc_malloc(h, n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, have < n ? have : n);
+    rc_free(p);
+    return q;
+}
+
+size_t rc_usable_size(const void *p) {
+    if (!p)
+        return 0;
+    rc_arena *a = rc_arena_map_lookup(p);
+    if (a) {
+        if (a->heap->mode == RC_MODE_DEBUG)
+            return rc_debug_usable(p);
+        return rc_class_size(rc_pool_of(a, p)->cls);
+    }
+    rc_large *L = rc_large_header(p);
+    if (L)
+        return L->alloc_size - RC_LARGE_HDR;
+    if (rc_debug_owns(p))
+        return rc_debug_usable(p);
+    report_foreign(NULL, p);
+    return 0;
+}
+
+rc_heap *rc_heap_of_block(const void *p) {
+    if (!p)
+        return NULL;
+    rc_arena *a = rc_arena_map_lookup(p);
+    if (a)
+        return a->heap;
+    rc_large *L = rc_large_header(p);
+    if (L)
+        return L->heap;
+    if (rc_debug_owns(p))
+        return ((const rc_debug_hdr *)((const char *)p - RC_DEBUG_PREFIX))->heap;
+    return NULL;
+}
+
+size_t rc_good_size(size_t n) {
+    if (n == 0)
+        return RC_ALIGNMENT;
+    return n <= RC_SMALL_MAX ? rc_class_size(rc_size_class(n)) : n;
+}
+
+/* ---- Heaps --------------------------------------------------------------------- */
+
+void rc_heap_config_init(rc_heap_config *cfg) { memset(cfg, 0, sizeof *cfg); }
+
+static rc_alloc_mode mode_from_env(void) {
+    const char *s = getenv("RCGC_MALLOC");
+    if (s && strcmp(s, "malloc") == 0)
+        return RC_MODE_MALLOC;
+    if (s && strcmp(s, "debug") == 0)
+        return RC_MODE_DEBUG;
+    return RC_MODE_POOL;
+}
+
+rc_heap *rc_heap_new(const rc_heap_config *cfg) {
+    rc_heap_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        rc_heap_config_init(&c);
+    const rc_raw_hooks *hooks = c.hooks ? c.hooks : &rc_os_hooks;
+    if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
+        return NULL;
+    if (c.mode > RC_MODE_DEBUG)
+        return NULL;
+    if (c.max_bytes && c.max_bytes < sizeof(rc_heap))
+        return NULL;
+    rc_heap *h = hooks->large_alloc(hooks->ctx, sizeof(rc_heap));
+    if (!h)
+        return NULL;
+    memset(h, 0, sizeof *h);
+    h->hooks = *hooks;
+    h->mode = c.mode == RC_MODE_DEFAULT ? mode_from_env() : c.mode;
+    h->valgrind = RC_RUNNING_ON_VALGRIND();
+    h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
+    h->max_bytes = c.max_bytes;
+    h->on_error = c.on_error;
+    h->on_error_ctx = c.on_error_ctx;
+    h->owner = pthread_self();
+    h->sentinel.cls = RC_POOL_UNUSED;
+    h->sentinel.slow_free = 1;
+    for (unsigned i = 0; i < RC_NUM_CLASSES; i++)
+        class_set_head(h, i, NULL);
+    os_took(h, sizeof(rc_heap));
+    if (h->valgrind)
+        VALGRIND_CREATE_MEMPOOL(h, 0, 0);
+    return h;
+}
+
+rc_alloc_mode rc_heap_mode(const rc_heap *h) { return h->mode; }
+
+void rc_heap_claim(rc_heap *h) { h->owner = pthread_self(); }
+
+void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes) { h->max_bytes = max_bytes; }
+
+/* Release every arena with no block in use; returns bytes given back. */
+size_t rc_release_idle_arenas(rc_heap *h) {
+    size_t before = h->bytes_os;
+    rc_arena *a = h->arenas;
+    while (a) {
+        rc_arena *next = a->all_next;
+        if (arena_is_idle(a))
+            arena_release(h, a);
+        a = next;
+    }
+    return before - h->bytes_os;
+}
+
+size_t rc_heap_trim(rc_heap *h) {
+    size_t before = h->bytes_os;
+    rc_debug_flush_quarantine(h);
+    /* empty pools kept as their class's only pool */
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        rc_pool *p = h->list[c];
+        if (p && p->used == 0 && p->next == NULL) {
+            class_remove(h, c, p);
+            pool_release(h, p);
+        }
+    }
+    rc_release_idle_arenas(h);
+    return before - h->bytes_os;
+}
+
+void rc_heap_destroy(rc_heap *h) {
+    if (!h)
+        return;
+    while (h->arenas) {
+        rc_arena *a = h->arenas;
+        h->arenas = a->all_next;
+        rc_arena_map_clear(a);
+        RC_UNPOISON(a, RC_ARENA_SIZE);
+        VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
+        h->hooks.arena_free(h->hooks.ctx, a, RC_ARENA_SIZE);
+    }
+    while (h->large) {
+        rc_large *L = h->large;
+        h->large = L->next;
+        L->check = 0;
+        h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
+    }
+    if (h->valgrind)
+        VALGRIND_DESTROY_MEMPOOL(h);
+    rc_raw_hooks hooks = h->hooks;
+    hooks.large_free(hooks.ctx, h, sizeof(rc_heap));
+}

@@ -1,0 +1,244 @@
+/*
+ * src/alloc/internal.h — the allocator's data structures, shared by the
+ * files of src/alloc/ and by nothing above them.
+ *
+ * Picture of one arena (RC_ARENA_SIZE = 1 MiB, aligned to 1 MiB):
+ *
+ *   arena base (1 MiB aligned)
+ *   |
+ *   v
+ *   +--------------------+----------------+----------------+-----+----------------+
+ *   | rc_arena header    | pool 1         | pool 2         | ... | pool 63        |
+ *   |  - heap, lists     | 16 KiB of      | 16 KiB of      |     |                |
+ *   |  - rc_pool[64]     | blocks of one  | blocks of one  |     |                |
+ *   |  pool 0's blocks   | size class     | size class     |     |                |
+ *   +--------------------+----------------+----------------+-----+----------------+
+ *   <---- 16 KiB ------->
+ *
+ * Pool metadata (rc_pool) does not live in the pools: all 64 descriptors sit
+ * in the arena header, so a pool's memory is nothing but blocks and a pool's
+ * descriptor is found from a block by address arithmetic:
+ *
+ *     arena = arena_map_lookup(p)            (also proves p is ours)
+ *     pool  = &arena->pools[(p >> 14) & 63]
+ *
+ * Pool 0 shares the first 16 KiB with the header and holds fewer blocks.
+ *
+ * Inside a pool, blocks are handed out from an intrusive free list; blocks
+ * never handed out yet lie beyond `bump` and are carved lazily, a page at a
+ * time, so a fresh pool costs no memory until it is used.
+ *
+ * Heap-level lists:
+ *   - h->list[c]: the pools of size class c that have a free block
+ *     (the head is where allocation happens; full pools are in no list);
+ *   - h->buckets[k]: arenas with k+1 free pools; a new pool is taken from
+ *     the lowest non-empty bucket (the fullest arena) so emptier arenas can
+ *     drain and be given back (fragmentation, seed §4);
+ *   - h->arenas: every arena of the heap, for stats, trim and destroy;
+ *   - h->large: every live large block, so destroy frees them.
+ *
+ * Invariants:
+ *   - pool->cls == RC_POOL_UNUSED  <=> the pool is in its arena's free set;
+ *   - a pool with a class is in h->list[cls] iff it has a free block or an
+ *     uncarved one (pool->full == 0);
+ *   - arena->nfree == pools in the free set (fresh ones included);
+ *   - at most one arena is "idle" (no block in use) outside of the moment a
+ *     free runs; that one is h->spare (hysteresis against map/unmap churn).
+ */
+#ifndef RCGC_ALLOC_INTERNAL_H
+#define RCGC_ALLOC_INTERNAL_H
+
+#include "rcgc/heap.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define RC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define RC_NOINLINE __attribute__((noinline))
+#define RC_INLINE static inline __attribute__((always_inline))
+#else
+#define RC_LIKELY(x) (x)
+#define RC_UNLIKELY(x) (x)
+#define RC_NOINLINE
+#define RC_INLINE static inline
+#endif
+
+/* AddressSanitizer: poison free pool blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_ASAN 1
+#endif
+#endif
+#ifndef RC_ASAN
+#define RC_ASAN 0
+#endif
+
+#if RC_ASAN
+#include <sanitizer/asan_interface.h>
+#define RC_POISON(p, n) __asan_poison_memory_region((p), (n))
+#define RC_UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
+#else
+#define RC_POISON(p, n) ((void)(p), (void)(n))
+#define RC_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define RC_POOL_SHIFT 14
+#define RC_ARENA_SHIFT 20
+#define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
+#define RC_POOL_UNUSED 0xFFFFu
+/* Blocks carved from a fresh pool at a time (one OS page's worth). */
+#define RC_CARVE_BYTES 4096
+#define RC_QUARANTINE RC_DEBUG_QUARANTINE
+
+typedef struct rc_block {
+    struct rc_block *next;
+} rc_block;
+
+typedef struct rc_arena rc_arena;
+
+/* One pool's descriptor (kept in the arena header). */
+typedef struct rc_pool {
+    rc_block *free;        /* free blocks inside [start, bump) */
+    char *bump;            /* first never-carved block */
+    char *limit;           /* end of the last whole block */
+    uint32_t used;         /* blocks handed out */
+    uint16_t cls;          /* size class, or RC_POOL_UNUSED */
+    uint8_t slow_free;     /* rc_free must take the slow path: pool full, or heap instrumented */
+    uint8_t full;          /* no free and no uncarved block: not in h->list */
+    struct rc_pool *next;  /* class list, or the arena's free-pool list */
+    struct rc_pool *prev;  /* class list only */
+} rc_pool;
+
+struct rc_arena {
+    rc_heap *heap;
+    rc_arena *next, *prev;         /* bucket list (arenas with free pools) */
+    rc_arena *all_next, *all_prev; /* h->arenas */
+    rc_pool *free_pools;           /* released pools */
+    unsigned next_fresh;           /* pools [next_fresh, 64) were never used */
+    unsigned nfree;                /* free pools (released + fresh) */
+    int bucket;                    /* bucket index, -1 when in none */
+    rc_pool pools[RC_POOLS_PER_ARENA];
+};
+
+/* Header in front of every large block (and of every block in malloc mode).
+ * `check` is last, right before the user's pointer. */
+typedef struct rc_large {
+    struct rc_large *next, *prev;
+    rc_heap *heap;
+    size_t alloc_size;  /* bytes obtained from the hook, header included */
+    uint64_t flags;
+    uint64_t check;     /* large_check(p, heap, alloc_size) */
+} rc_large;
+#define RC_LARGE_HDR sizeof(rc_large)
+
+/* Debug header in front of the front guard of every debug-mode block. */
+typedef struct rc_debug_hdr {
+    size_t size;      /* bytes the caller asked for */
+    uint64_t serial;
+    rc_heap *heap;
+    uint64_t check;   /* debug_check(p, serial, size) ^ state */
+} rc_debug_hdr;
+#define RC_DEBUG_PREFIX (sizeof(rc_debug_hdr) + RC_DEBUG_GUARD_SIZE)
+#define RC_DEBUG_OVERHEAD (RC_DEBUG_PREFIX + RC_DEBUG_GUARD_SIZE)
+
+struct rc_heap {
+    /* Hot: the allocation fast path reads current[c] only.  For an
+     * instrumented heap (debug, malloc mode, valgrind, ASan) every entry is
+     * the empty sentinel, so every allocation takes the slow path. */
+    rc_pool *current[RC_NUM_CLASSES];
+    rc_pool *list[RC_NUM_CLASSES];
+    rc_pool sentinel;               /* an always-empty pool */
+    bool instrumented;
+    rc_alloc_mode mode;
+    bool valgrind;
+
+    rc_arena *buckets[RC_POOLS_PER_ARENA]; /* arenas by free-pool count - 1 */
+    uint64_t bucket_bits;                  /* bit k set <=> buckets[k] non-empty */
+    rc_arena *arenas;                      /* all arenas */
+    rc_arena *spare;                       /* the one idle arena kept, if any */
+    rc_large *large;                       /* all live large blocks */
+
+    rc_raw_hooks hooks;
+    rc_error_handler on_error;
+    void *on_error_ctx;
+    pthread_t owner;
+
+    /* counters */
+    size_t max_bytes;
+    size_t bytes_os;
+    size_t bytes_os_high;
+    size_t narenas;
+    size_t arenas_high;
+    size_t arenas_allocated;
+    size_t arenas_freed;
+    size_t large_count;
+    size_t large_payload;
+    size_t debug_requested;
+    uint64_t failed;
+    uint64_t serial;
+
+    /* debug quarantine (ring of freed raw blocks) */
+    void *quarantine[RC_QUARANTINE];
+    unsigned q_head, q_len;
+};
+
+/* ---- arena_map.c -------------------------------------------------------- */
+/* Registers [base, base + RC_ARENA_SIZE) as arena `a`.  Returns false if the
+ * index itself could not get memory. */
+bool rc_arena_map_set(void *base, rc_arena *a);
+void rc_arena_map_clear(void *base);
+rc_arena *rc_arena_map_lookup_slow(uintptr_t addr);
+
+#include <stdatomic.h>
+/* Two-level radix index over 48-bit addresses at arena granularity. */
+#define RC_MAP_LEAF_BITS 14
+#define RC_MAP_TOP_BITS (48 - RC_ARENA_SHIFT - RC_MAP_LEAF_BITS)
+extern _Atomic(rc_arena *) *_Atomic rc_arena_map_top[1u << RC_MAP_TOP_BITS];
+
+RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (RC_UNLIKELY(a >> 48))
+        return NULL;
+    _Atomic(rc_arena *) *leaf = atomic_load_explicit(
+        &rc_arena_map_top[a >> (RC_ARENA_SHIFT + RC_MAP_LEAF_BITS)], memory_order_acquire);
+    if (RC_UNLIKELY(leaf == NULL))
+        return NULL;
+    return atomic_load_explicit(&leaf[(a >> RC_ARENA_SHIFT) & ((1u << RC_MAP_LEAF_BITS) - 1)],
+                                memory_order_acquire);
+}
+
+/* ---- os.c ---------------------------------------------------------------- */
+extern const rc_raw_hooks rc_os_hooks;
+
+/* ---- heap.c (used by debug.c and stats.c) -------------------------------- */
+RC_INLINE size_t rc_class_size(unsigned c) { return ((size_t)c + 1) * RC_ALIGNMENT; }
+RC_INLINE unsigned rc_size_class(size_t n) { return (unsigned)((n - 1) >> 4); }
+RC_INLINE rc_pool *rc_pool_of(rc_arena *a, const void *p) {
+    return &a->pools[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+}
+char *rc_pool_start(const rc_pool *pool);
+size_t rc_pool_capacity(const rc_pool *pool);
+rc_arena *rc_pool_arena(const rc_pool *pool);
+
+void *rc_raw_alloc(rc_heap *h, size_t n);      /* pool or large block, uninstrumented */
+void rc_raw_free(rc_heap *h, void *raw);        /* counterpart */
+size_t rc_raw_usable(void *raw);
+rc_large *rc_large_header(const void *p);       /* NULL if p has no valid large header */
+void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
+               const char *what);
+size_t rc_release_idle_arenas(rc_heap *h);
+
+/* ---- debug.c -------------------------------------------------------------- */
+void *rc_debug_malloc(rc_heap *h, size_t n);
+void rc_debug_free(rc_heap *h, void *p);       /* h: the heap p's arena says, or NULL */
+void *rc_debug_realloc(rc_heap *h, void *p, size_t n);
+size_t rc_debug_usable(const void *p);
+bool rc_debug_owns(const void *p);              /* p carries a valid debug header */
+void rc_debug_flush_quarantine(rc_heap *h);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * src/alloc/os.c — the default raw hooks: arenas from mmap (aligned to their
+ * size), large blocks from the C library's malloc.
+ */
+#include "alloc/internal.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+static void *os_map(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* mmap gives page alignment only.  Try the exact size first (consecutive
+ * mappings are often already aligned); otherwise map size + align and cut
+ * the unaligned head and tail away. */
+static void *os_arena_alloc(void *ctx, size_t size, size_t align) {
+    (void)ctx;
+    char *p = os_map(size);
+    if (!p || ((uintptr_t)p & (align - 1)) == 0)
+        return p;
+    munmap(p, size);
+    p = os_map(size + align);
+    if (!p)
+        return NULL;
+    char *aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+    if (aligned > p)
+        munmap(p, (size_t)(aligned - p));
+    size_t tail = (size_t)((p + size + align) - (aligned + size));
+    if (tail)
+        munmap(aligned + size, tail);
+    return aligned;
+}
+
+static void os_arena_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    munmap(p, size);
+}
+
+static void *os_large_alloc(void *ctx, size_t size) {
+    (void)ctx;
+    return malloc(size);
+}
+
+static void os_large_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
+static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_size) {
+    (void)ctx;
+    (void)old_size;
+    return realloc(p, new_size);
+}
+
+const rc_raw_hooks rc_os_hooks = {
+    .ctx = NULL,
+    .arena_alloc = os_arena_alloc,
+    .arena_free = os_arena_free,
+    .large_alloc = os_large_alloc,
+    .large_free = os_large_free,
+    .large_realloc = os_large_realloc,
+};
