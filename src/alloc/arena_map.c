@@ -21,7 +21,8 @@
 
 #include <sys/mman.h>
 
-_Atomic(rc_arena *) *_Atomic rc_arena_map_top[1u << RC_MAP_TOP_BITS];
+__attribute__((visibility("hidden"))) _Atomic(rc_arena *) *_Atomic
+    rc_arena_map_top[1u << RC_MAP_TOP_BITS];
 
 #define LEAF_BYTES (sizeof(_Atomic(rc_arena *)) << RC_MAP_LEAF_BITS)
 

@@ -198,7 +198,9 @@ rc_arena *rc_arena_map_lookup_slow(uintptr_t addr);
 /* Two-level radix index over 48-bit addresses at arena granularity. */
 #define RC_MAP_LEAF_BITS 14
 #define RC_MAP_TOP_BITS (48 - RC_ARENA_SHIFT - RC_MAP_LEAF_BITS)
-extern _Atomic(rc_arena *) *_Atomic rc_arena_map_top[1u << RC_MAP_TOP_BITS];
+/* hidden: the fast path reaches it PC-relative, not through the GOT */
+extern __attribute__((visibility("hidden"))) _Atomic(rc_arena *) *_Atomic
+    rc_arena_map_top[1u << RC_MAP_TOP_BITS];
 
 RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
     uintptr_t a = (uintptr_t)p;
