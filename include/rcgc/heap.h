@@ -27,6 +27,13 @@
 extern "C" {
 #endif
 
+/** Marks the library's exported functions (everything else is hidden). */
+#if defined(__GNUC__)
+#define RC_API __attribute__((visibility("default")))
+#else
+#define RC_API
+#endif
+
 /* ---- Constants -------------------------------------------------------- */
 
 /** Largest request served from the pools; larger ones are "large blocks". */
@@ -119,41 +126,41 @@ typedef struct rc_heap_config {
 } rc_heap_config;
 
 /** Fill `cfg` with the defaults (all zero: environment mode, OS memory, no cap). */
-void rc_heap_config_init(rc_heap_config *cfg);
+RC_API void rc_heap_config_init(rc_heap_config *cfg);
 
 /* ---- Heaps ------------------------------------------------------------ */
 
 /** Create a heap.  NULL cfg = defaults.  Returns NULL if memory for the heap
  *  itself cannot be had or the config is invalid (partial hooks). */
-rc_heap *rc_heap_new(const rc_heap_config *cfg);
+RC_API rc_heap *rc_heap_new(const rc_heap_config *cfg);
 /** Destroy a heap and give every byte it holds back, live blocks included. */
-void rc_heap_destroy(rc_heap *h);
+RC_API void rc_heap_destroy(rc_heap *h);
 /** The mode the heap runs in (never RC_MODE_DEFAULT). */
-rc_alloc_mode rc_heap_mode(const rc_heap *h);
+RC_API rc_alloc_mode rc_heap_mode(const rc_heap *h);
 /** Make the calling thread the heap's owner (after handing it over). */
-void rc_heap_claim(rc_heap *h);
+RC_API void rc_heap_claim(rc_heap *h);
 /** Change the cap on bytes held from the system (0 = none). */
-void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
+RC_API void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
 
 /* ---- Allocation ------------------------------------------------------- */
 
 /** n bytes, 16-byte aligned, or NULL.  n == 0 gives a unique pointer. */
-void *rc_malloc(rc_heap *h, size_t n);
+RC_API void *rc_malloc(rc_heap *h, size_t n);
 /** count*n zeroed bytes, or NULL (also on overflow of count*n). */
-void *rc_calloc(rc_heap *h, size_t count, size_t n);
+RC_API void *rc_calloc(rc_heap *h, size_t count, size_t n);
 /** Resize p (allocated from h) to n bytes; p == NULL acts as rc_malloc.
  *  Stays in place when the size class does not change.  On failure returns
  *  NULL and p is untouched.  n == 0 frees p and returns a unique pointer. */
-void *rc_realloc(rc_heap *h, void *p, size_t n);
+RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
 /** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing. */
-void rc_free(void *p);
+RC_API void rc_free(void *p);
 /** Bytes usable at p (at least what was asked for); 0 for NULL. */
-size_t rc_usable_size(const void *p);
+RC_API size_t rc_usable_size(const void *p);
 /** The heap that owns p (NULL for NULL). */
-rc_heap *rc_heap_of_block(const void *p);
+RC_API rc_heap *rc_heap_of_block(const void *p);
 /** Block size of the size class serving n bytes (n rounded up to a class),
  *  or n itself above RC_SMALL_MAX. */
-size_t rc_good_size(size_t n);
+RC_API size_t rc_good_size(size_t n);
 
 /* ---- Statistics ------------------------------------------------------- */
 
@@ -182,12 +189,12 @@ typedef struct rc_heap_stats {
 } rc_heap_stats;
 
 /** Snapshot of the heap's statistics (computed by walking the arenas). */
-void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out);
+RC_API void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out);
 /** Print the statistics as a table (like CPython's sys._debugmallocstats()). */
-void rc_heap_print_stats(const rc_heap *h, FILE *out);
+RC_API void rc_heap_print_stats(const rc_heap *h, FILE *out);
 /** Give back every empty arena (spare included) and idle cached pool.
  *  Returns the bytes given back to the system. */
-size_t rc_heap_trim(rc_heap *h);
+RC_API size_t rc_heap_trim(rc_heap *h);
 
 #ifdef __cplusplus
 }
