@@ -120,7 +120,9 @@ typedef void (*rc_error_handler)(const rc_error_report *report, void *ctx);
 typedef struct rc_heap_config {
     rc_alloc_mode mode;          /**< RC_MODE_DEFAULT: environment, then pool */
     const rc_raw_hooks *hooks;   /**< NULL: mmap for arenas, malloc for large blocks */
-    size_t max_bytes;            /**< cap on bytes held from the system; 0 = none */
+    size_t max_bytes;            /**< cap on arena + large-block bytes held from the
+                                      system (bytes_from_os); 0 = none.  The heap's own
+                                      control block is not counted. */
     rc_error_handler on_error;   /**< NULL: print to stderr and abort() */
     void *on_error_ctx;
 } rc_heap_config;
@@ -182,7 +184,8 @@ typedef struct rc_heap_stats {
     size_t large_bytes;        /**< bytes held by them (headers included) */
     size_t bytes_in_use;       /**< small blocks (whole class size) + large block payloads */
     size_t bytes_requested;    /**< debug mode: exact bytes asked for; else = bytes_in_use */
-    size_t bytes_from_os;      /**< arenas + large blocks held from the system */
+    size_t bytes_from_os;      /**< arenas + large blocks held from the system (the
+                                    heap's own control block excluded) */
     size_t bytes_high_water;   /**< most bytes_from_os at once */
     size_t max_bytes;          /**< the cap (0 = none) */
     uint64_t failed_allocs;    /**< requests refused (cap, OS or hook failure) */

@@ -7,13 +7,14 @@
  *   block:  what rc_malloc returns.
  *
  * Fast paths (rc_malloc, rc_free) are a handful of instructions: pop from /
- * push to the free list of the pool at hand.  Everything else — carving a
- * fresh pool, taking a pool from an arena, a pool that fills or empties,
- * instrumented heaps — is out of line.
+ * push to the heap's per-class cache of free blocks.  Everything else —
+ * refilling the cache from a pool, returning cached blocks to their pools,
+ * taking a pool from an arena, a pool that fills or empties, instrumented
+ * heaps — is out of line.
  *
  * Instrumented heaps (debug and malloc modes, or running under valgrind or
- * AddressSanitizer) keep every h->current[c] on the empty sentinel and every
- * pool's slow_free flag set, so the fast paths always fall through to code
+ * AddressSanitizer) never fill their caches and mark every pool RC_CLS_SLOW
+ * in its arena's cls_of[], so the fast paths always fall through to code
  * that can check, poison and announce.
  */
 #include "alloc/internal.h"
@@ -118,24 +119,19 @@ static void os_took(rc_heap *h, size_t n) {
 
 /* ---- Class lists ----------------------------------------------------------- */
 
-static void class_set_head(rc_heap *h, unsigned c, rc_pool *p) {
-    h->list[c] = p;
-    h->current[c] = (p && !h->instrumented) ? p : &h->sentinel;
-}
-
 static void class_push(rc_heap *h, unsigned c, rc_pool *p) {
     p->prev = NULL;
     p->next = h->list[c];
     if (p->next)
         p->next->prev = p;
-    class_set_head(h, c, p);
+    h->list[c] = p;
 }
 
 static void class_remove(rc_heap *h, unsigned c, rc_pool *p) {
     if (p->prev)
         p->prev->next = p->next;
     else
-        class_set_head(h, c, p->next);
+        h->list[c] = p->next;
     if (p->next)
         p->next->prev = p->prev;
     p->next = p->prev = NULL;
@@ -176,7 +172,7 @@ static rc_arena *arena_new(rc_heap *h) {
         h->failed++;
         return NULL;
     }
-    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem, (rc_arena *)mem)) {
+    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem, h)) {
         /* misaligned memory from a user hook, or no room for the map */
         h->hooks.arena_free(h->hooks.ctx, mem, RC_ARENA_SIZE);
         h->failed++;
@@ -189,7 +185,7 @@ static rc_arena *arena_new(rc_heap *h) {
     a->bucket = -1;
     for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++) {
         a->pools[i].cls = RC_POOL_UNUSED;
-        a->pools[i].slow_free = 1;
+        a->cls_of[i] = RC_CLS_SLOW;
     }
     a->all_next = h->arenas;
     if (h->arenas)
@@ -270,7 +266,7 @@ static void pool_init(rc_heap *h, rc_pool *p, unsigned c) {
     p->limit = start + rc_pool_capacity(p) * sz;
     p->used = 0;
     p->full = 0;
-    p->slow_free = h->instrumented;
+    rc_pool_arena(p)->cls_of[pool_index(p)] = h->instrumented ? RC_CLS_SLOW : (uint8_t)c;
     RC_POISON(start, (size_t)(pool_end(p) - start));
     if (h->valgrind)
         VALGRIND_MAKE_MEM_NOACCESS(start, (size_t)(pool_end(p) - start));
@@ -297,7 +293,7 @@ static rc_pool *pool_take(rc_heap *h, unsigned c) {
 static void pool_release(rc_heap *h, rc_pool *p) {
     rc_arena *a = rc_pool_arena(p);
     p->cls = RC_POOL_UNUSED;
-    p->slow_free = 1;
+    a->cls_of[pool_index(p)] = RC_CLS_SLOW;
     p->full = 0;
     p->free = NULL;
     p->next = a->free_pools;
@@ -349,7 +345,6 @@ static void *pool_block_alloc(rc_heap *h, unsigned c) {
         }
         /* full: leave the class list until a block comes back */
         p->full = 1;
-        p->slow_free = 1;
         class_remove(h, c, p);
         p = h->list[c];
     }
@@ -373,11 +368,92 @@ static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
     p->free = ptr;
     if (p->full) {
         p->full = 0;
-        p->slow_free = h->instrumented;
         class_push(h, p->cls, p);
     }
     if (--p->used == 0)
         pool_emptied(h, p);
+}
+
+/* ---- The heap's block cache ------------------------------------------------- */
+
+/* Move free blocks of class c from a pool into the empty cache: the pool's
+ * whole free list, or else up to a page of never-used blocks.  False when no
+ * pool can be had. */
+static bool cache_refill(rc_heap *h, unsigned c) {
+    size_t sz = rc_class_size(c);
+    for (;;) {
+        rc_pool *p = h->list[c];
+        if (!p && !(p = pool_take(h, c)))
+            return false;
+        if (p->free) {
+            size_t carved = (size_t)(p->bump - rc_pool_start(p)) / sz;
+            size_t n = carved - p->used;
+            h->cache[c].head = p->free;
+            h->cache[c].room -= (int32_t)n;
+            p->free = NULL;
+            p->used += (uint32_t)n;
+        } else if (p->bump < p->limit) {
+            size_t n = RC_CARVE_BYTES / sz;
+            size_t left = (size_t)(p->limit - p->bump) / sz;
+            if (n == 0)
+                n = 1;
+            if (n > left)
+                n = left;
+            rc_block *head = NULL;
+            for (char *q = p->bump + (n - 1) * sz; q >= p->bump; q -= sz) {
+                ((rc_block *)q)->next = head;
+                head = (rc_block *)q;
+            }
+            p->bump += n * sz;
+            h->cache[c].head = head;
+            h->cache[c].room -= (int32_t)n;
+            p->used += (uint32_t)n;
+        }
+        if (!p->free && p->bump == p->limit) {
+            p->full = 1; /* everything is out: leave the class list */
+            class_remove(h, c, p);
+        }
+        if (h->cache[c].head)
+            return true;
+    }
+}
+
+/* Return `count` blocks from the top of cache c to their pools. */
+static void cache_return(rc_heap *h, unsigned c, uint32_t count) {
+    rc_cache *k = &h->cache[c];
+    while (count-- && k->head) {
+        rc_block *b = k->head;
+        k->head = b->next;
+        k->room++;
+        rc_arena *a = rc_arena_map_lookup(b);
+        pool_block_free(h, rc_pool_of(a, b), b);
+    }
+}
+
+static void cache_flush_all(rc_heap *h) {
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
+        cache_return(h, c, UINT32_MAX);
+}
+
+/* rc_free's fast path found cache c over its limit, or the heap shrank to
+ * below half its size at the last flush or peak (so a heap that frees
+ * everything ends with empty caches, while a loop that allocates and frees
+ * one block never flushes: the mark only rises with growth). */
+RC_NOINLINE static void cache_overflow(rc_heap *h, unsigned c) {
+    if (h->credit < 0) {
+        size_t live = h->shrink_mark + (size_t)h->credit;
+        /* The program is letting go of memory: hand every cached block back
+         * so pools and arenas can empty and be returned (pointless while the
+         * heap has a single arena, which it would keep as the spare anyway).
+         * The mark rounds up so that the last free, to live == 0, flushes. */
+        if (h->narenas > 1)
+            cache_flush_all(h);
+        h->shrink_mark = (live + 1) / 2;
+        h->credit = (intptr_t)(live - h->shrink_mark);
+    }
+    if (h->cache[c].room < 0) {
+        cache_return(h, c, h->cache[c].max / 2);
+    }
 }
 
 /* ---- Large blocks ------------------------------------------------------------ */
@@ -526,18 +602,31 @@ RC_NOINLINE static void *malloc_slow(rc_heap *h, size_t n) {
         n = 1; /* a unique pointer: the smallest block */
     if (h->instrumented)
         return instrumented_alloc(h, n);
-    if (n <= RC_SMALL_MAX)
-        return pool_block_alloc(h, rc_size_class(n));
-    return large_alloc(h, n);
+    if (n > RC_SMALL_MAX)
+        return large_alloc(h, n);
+    unsigned c = rc_size_class(n);
+    rc_cache *k = &h->cache[c];
+    if (!k->head && !cache_refill(h, c))
+        return NULL;
+    rc_block *b = k->head;
+    k->head = b->next;
+    k->room++;
+    size_t live = h->shrink_mark + (size_t)++h->credit;
+    if (live / 2 > h->shrink_mark) { /* growing: flush when back to half */
+        h->shrink_mark = live / 2;
+        h->credit = (intptr_t)(live - h->shrink_mark);
+    }
+    return b;
 }
 
 void *rc_malloc(rc_heap *h, size_t n) {
     if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
-        rc_pool *p = h->current[rc_size_class(n)];
-        rc_block *b = p->free;
+        rc_cache *k = &h->cache[rc_size_class(n)];
+        rc_block *b = k->head;
         if (RC_LIKELY(b != NULL)) {
-            p->free = b->next;
-            p->used++;
+            k->head = b->next;
+            k->room++;
+            h->credit++;
             return b;
         }
     }
@@ -596,48 +685,50 @@ RC_NOINLINE static void free_slow(rc_arena *a, void *ptr) {
         report_foreign(h, ptr);
         return;
     }
-    if (h->instrumented) {
-        size_t sz = rc_class_size(p->cls);
-        char *start = rc_pool_start(p);
-        if ((char *)ptr < start || (size_t)((char *)ptr - start) % sz) {
-            report_foreign(h, ptr);
-            return;
-        }
-        RC_POISON(ptr, sz);
-        if (h->valgrind)
-            VALGRIND_MEMPOOL_FREE(h, ptr);
+    /* a used pool takes this path only in an instrumented heap */
+    size_t sz = rc_class_size(p->cls);
+    char *start = rc_pool_start(p);
+    if ((char *)ptr < start || (size_t)((char *)ptr - start) % sz) {
+        report_foreign(h, ptr);
+        return;
     }
+    RC_POISON(ptr, sz);
+    if (h->valgrind)
+        VALGRIND_MEMPOOL_FREE(h, ptr);
     pool_block_free(h, p, ptr);
 }
 
 void rc_free(void *ptr) {
-    rc_arena *a = rc_arena_map_lookup(ptr);
-    if (RC_LIKELY(a != NULL)) {
-        rc_pool *p = rc_pool_of(a, ptr);
-        if (RC_LIKELY(!p->slow_free)) {
+    rc_heap *h = rc_arena_map_heap(ptr);
+    if (RC_LIKELY(h != NULL)) {
+        rc_arena *a = rc_arena_base(ptr);
+        unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+        if (RC_LIKELY(c != RC_CLS_SLOW)) {
+            rc_cache *k = &h->cache[c];
             rc_block *b = ptr;
-            b->next = p->free;
-            p->free = b;
-            if (RC_LIKELY(--p->used != 0))
-                return;
-            pool_emptied(a->heap, p);
+            b->next = k->head;
+            k->head = b;
+            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
+                cache_overflow(h, c);
             return;
         }
+        free_slow(a, ptr);
+        return;
     }
-    free_slow(a, ptr);
+    free_slow(NULL, ptr);
 }
 
 void *rc_realloc(rc_heap *h, void *p, size_t n) {
     if (!p)
         return rc_malloc(h, n);
+    if (h->mode == RC_MODE_DEBUG)
+        return rc_debug_realloc(h, p, n); /* checks p, whatever n is */
     if (n == 0) {
         void *q = rc_malloc(h, 0);
         if (q)
             rc_free(p);
         return q;
     }
-    if (h->mode == RC_MODE_DEBUG)
-        return rc_debug_realloc(h, p, n);
     size_t have;
     rc_arena *a = rc_arena_map_lookup(p);
     if (a) {
@@ -720,35 +811,32 @@ static rc_alloc_mode mode_from_env(void) {
 }
 
 rc_heap *rc_heap_new(const rc_heap_config *cfg) {
-    rc_heap_config c;
+    rc_heap_config conf;
     if (cfg)
-        c = *cfg;
+        conf = *cfg;
     else
-        rc_heap_config_init(&c);
-    const rc_raw_hooks *hooks = c.hooks ? c.hooks : &rc_os_hooks;
+        rc_heap_config_init(&conf);
+    const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc_os_hooks;
     if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
         return NULL;
-    if (c.mode > RC_MODE_DEBUG)
-        return NULL;
-    if (c.max_bytes && c.max_bytes < sizeof(rc_heap))
+    if (conf.mode > RC_MODE_DEBUG)
         return NULL;
     rc_heap *h = hooks->large_alloc(hooks->ctx, sizeof(rc_heap));
     if (!h)
         return NULL;
     memset(h, 0, sizeof *h);
     h->hooks = *hooks;
-    h->mode = c.mode == RC_MODE_DEFAULT ? mode_from_env() : c.mode;
+    h->mode = conf.mode == RC_MODE_DEFAULT ? mode_from_env() : conf.mode;
     h->valgrind = RC_RUNNING_ON_VALGRIND();
     h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
-    h->max_bytes = c.max_bytes;
-    h->on_error = c.on_error;
-    h->on_error_ctx = c.on_error_ctx;
+    h->max_bytes = conf.max_bytes;
+    h->on_error = conf.on_error;
+    h->on_error_ctx = conf.on_error_ctx;
     h->owner = pthread_self();
-    h->sentinel.cls = RC_POOL_UNUSED;
-    h->sentinel.slow_free = 1;
-    for (unsigned i = 0; i < RC_NUM_CLASSES; i++)
-        class_set_head(h, i, NULL);
-    os_took(h, sizeof(rc_heap));
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        h->cache[c].max = (uint32_t)(RC_CACHE_BYTES / rc_class_size(c));
+        h->cache[c].room = (int32_t)h->cache[c].max;
+    }
     if (h->valgrind)
         VALGRIND_CREATE_MEMPOOL(h, 0, 0);
     return h;
@@ -776,6 +864,7 @@ size_t rc_release_idle_arenas(rc_heap *h) {
 size_t rc_heap_trim(rc_heap *h) {
     size_t before = h->bytes_os;
     rc_debug_flush_quarantine(h);
+    cache_flush_all(h);
     /* empty pools kept as their class's only pool */
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
         rc_pool *p = h->list[c];

@@ -29,8 +29,12 @@
  * time, so a fresh pool costs no memory until it is used.
  *
  * Heap-level lists:
+ *   - h->cache[c].head: free blocks of class c kept by the heap (LIFO), where
+ *     rc_malloc pops and rc_free pushes; refilled from pools a pool's free
+ *     list at a time, returned to pools half at a time when over
+ *     RC_CACHE_BYTES, and entirely when the heap shrinks by half;
  *   - h->list[c]: the pools of size class c that have a free block
- *     (the head is where allocation happens; full pools are in no list);
+ *     (refills come from the head; full pools are in no list);
  *   - h->buckets[k]: arenas with k+1 free pools; a new pool is taken from
  *     the lowest non-empty bucket (the fullest arena) so emptier arenas can
  *     drain and be given back (fragmentation, seed §4);
@@ -39,6 +43,9 @@
  *
  * Invariants:
  *   - pool->cls == RC_POOL_UNUSED  <=> the pool is in its arena's free set;
+ *   - arena->cls_of[i] == pools[i].cls for a used pool of a plain heap, else
+ *     RC_CLS_SLOW;
+ *   - pool->used counts blocks out of the pool: handed out or in h->cache;
  *   - a pool with a class is in h->list[cls] iff it has a free block or an
  *     uncarved one (pool->full == 0);
  *   - arena->nfree == pools in the free set (fresh ones included);
@@ -91,6 +98,10 @@
 #define RC_ARENA_SHIFT 20
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
 #define RC_POOL_UNUSED 0xFFFFu
+#define RC_CLS_SLOW 0xFFu
+/* Bytes of free blocks a heap caches per size class before it returns half
+ * of them to their pools (one pool's worth). */
+#define RC_CACHE_BYTES RC_POOL_SIZE
 /* Blocks carved from a fresh pool at a time (one OS page's worth). */
 #define RC_CARVE_BYTES 4096
 #define RC_QUARANTINE RC_DEBUG_QUARANTINE
@@ -108,13 +119,17 @@ typedef struct rc_pool {
     char *limit;           /* end of the last whole block */
     uint32_t used;         /* blocks handed out */
     uint16_t cls;          /* size class, or RC_POOL_UNUSED */
-    uint8_t slow_free;     /* rc_free must take the slow path: pool full, or heap instrumented */
     uint8_t full;          /* no free and no uncarved block: not in h->list */
+    uint8_t unused_;
     struct rc_pool *next;  /* class list, or the arena's free-pool list */
     struct rc_pool *prev;  /* class list only */
 } rc_pool;
 
 struct rc_arena {
+    /* First cache line: the class of each pool, RC_CLS_SLOW when rc_free
+     * must take the slow path (pool unused, or heap instrumented).  With
+     * `heap` (next line) it is all the free fast path reads. */
+    uint8_t cls_of[RC_POOLS_PER_ARENA];
     rc_heap *heap;
     rc_arena *next, *prev;         /* bucket list (arenas with free pools) */
     rc_arena *all_next, *all_prev; /* h->arenas */
@@ -146,13 +161,28 @@ typedef struct rc_debug_hdr {
 #define RC_DEBUG_PREFIX (sizeof(rc_debug_hdr) + RC_DEBUG_GUARD_SIZE)
 #define RC_DEBUG_OVERHEAD (RC_DEBUG_PREFIX + RC_DEBUG_GUARD_SIZE)
 
+/* A heap's cache of free blocks for one size class. */
+typedef struct rc_cache {
+    rc_block *head; /* LIFO stack of free blocks */
+    int32_t room;   /* blocks it may still take before it overflows */
+    uint32_t max;   /* capacity: RC_CACHE_BYTES worth of blocks */
+} rc_cache;
+
 struct rc_heap {
-    /* Hot: the allocation fast path reads current[c] only.  For an
-     * instrumented heap (debug, malloc mode, valgrind, ASan) every entry is
-     * the empty sentinel, so every allocation takes the slow path. */
-    rc_pool *current[RC_NUM_CLASSES];
-    rc_pool *list[RC_NUM_CLASSES];
-    rc_pool sentinel;               /* an always-empty pool */
+    /* Hot: the fast paths touch only these.  cache[c] is a LIFO stack of
+     * free blocks of class c that belong to this heap's pools but are not on
+     * their pools' free lists (the pools count them as used).  Recently freed
+     * blocks are reused first while still in the CPU cache, and rc_free does
+     * not touch the pool descriptor at all.  Instrumented heaps never cache. */
+    rc_cache cache[RC_NUM_CLASSES];
+    /* live - shrink_mark, where live counts pool blocks handed out (plain
+     * heaps only): below zero, the heap has shrunk to under half its size at
+     * the last flush or peak and the caches are flushed.  One counter so the
+     * fast paths update and test a single word. */
+    intptr_t credit;
+    size_t shrink_mark;
+
+    rc_pool *list[RC_NUM_CLASSES]; /* pools of class c with a free block */
     bool instrumented;
     rc_alloc_mode mode;
     bool valgrind;
@@ -188,30 +218,44 @@ struct rc_heap {
 };
 
 /* ---- arena_map.c -------------------------------------------------------- */
-/* Registers [base, base + RC_ARENA_SIZE) as arena `a`.  Returns false if the
- * index itself could not get memory. */
-bool rc_arena_map_set(void *base, rc_arena *a);
+/* The map sends each arena-sized address range to the heap owning the arena
+ * there (or NULL).  The arena itself is at the aligned address, so rc_free
+ * needs one lookup for both and reads the arena header only once it knows
+ * the arena is rcgc's.
+ * rc_arena_map_set registers [base, base + RC_ARENA_SIZE) for heap h; it
+ * returns false if the index itself could not get memory. */
+bool rc_arena_map_set(void *base, rc_heap *h);
 void rc_arena_map_clear(void *base);
-rc_arena *rc_arena_map_lookup_slow(uintptr_t addr);
 
 #include <stdatomic.h>
 /* Two-level radix index over 48-bit addresses at arena granularity. */
 #define RC_MAP_LEAF_BITS 14
 #define RC_MAP_TOP_BITS (48 - RC_ARENA_SHIFT - RC_MAP_LEAF_BITS)
 /* hidden: the fast path reaches it PC-relative, not through the GOT */
-extern __attribute__((visibility("hidden"))) _Atomic(rc_arena *) *_Atomic
+extern __attribute__((visibility("hidden"))) _Atomic(rc_heap *) *_Atomic
     rc_arena_map_top[1u << RC_MAP_TOP_BITS];
 
-RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
+/* The heap owning the arena that contains p, or NULL if p is in no arena. */
+RC_INLINE rc_heap *rc_arena_map_heap(const void *p) {
     uintptr_t a = (uintptr_t)p;
     if (RC_UNLIKELY(a >> 48))
         return NULL;
-    _Atomic(rc_arena *) *leaf = atomic_load_explicit(
+    _Atomic(rc_heap *) *leaf = atomic_load_explicit(
         &rc_arena_map_top[a >> (RC_ARENA_SHIFT + RC_MAP_LEAF_BITS)], memory_order_acquire);
     if (RC_UNLIKELY(leaf == NULL))
         return NULL;
     return atomic_load_explicit(&leaf[(a >> RC_ARENA_SHIFT) & ((1u << RC_MAP_LEAF_BITS) - 1)],
                                 memory_order_acquire);
+}
+
+/* The arena containing p (no lookup: arenas are aligned to their size). */
+RC_INLINE rc_arena *rc_arena_base(const void *p) {
+    return (rc_arena *)((uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+}
+
+/* The arena containing p, or NULL if p is in no arena. */
+RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
+    return rc_arena_map_heap(p) ? rc_arena_base(p) : NULL;
 }
 
 /* ---- os.c ---------------------------------------------------------------- */

@@ -22,8 +22,13 @@ void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out) {
             cs->blocks_free += rc_pool_capacity(p) - p->used;
         }
     }
-    for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        /* cached blocks are free, though their pools count them as out */
+        size_t cached = (size_t)((int64_t)h->cache[c].max - h->cache[c].room);
+        out->classes[c].blocks_used -= cached;
+        out->classes[c].blocks_free += cached;
         out->bytes_in_use += out->classes[c].blocks_used * out->classes[c].block_size;
+    }
     out->arenas = h->narenas;
     out->arenas_high_water = h->arenas_high;
     out->arenas_allocated = h->arenas_allocated;
