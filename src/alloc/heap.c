@@ -172,7 +172,7 @@ static rc_arena *arena_new(rc_heap *h) {
         h->failed++;
         return NULL;
     }
-    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem, h)) {
+    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem)) {
         /* misaligned memory from a user hook, or no room for the map */
         h->hooks.arena_free(h->hooks.ctx, mem, RC_ARENA_SIZE);
         h->failed++;
@@ -699,9 +699,9 @@ RC_NOINLINE static void free_slow(rc_arena *a, void *ptr) {
 }
 
 void rc_free(void *ptr) {
-    rc_heap *h = rc_arena_map_heap(ptr);
-    if (RC_LIKELY(h != NULL)) {
-        rc_arena *a = rc_arena_base(ptr);
+    rc_arena *a = rc_arena_map_lookup(ptr);
+    if (RC_LIKELY(a != NULL)) {
+        rc_heap *h = a->heap;
         unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
         if (RC_LIKELY(c != RC_CLS_SLOW)) {
             rc_cache *k = &h->cache[c];

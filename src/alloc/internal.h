@@ -218,44 +218,29 @@ struct rc_heap {
 };
 
 /* ---- arena_map.c -------------------------------------------------------- */
-/* The map sends each arena-sized address range to the heap owning the arena
- * there (or NULL).  The arena itself is at the aligned address, so rc_free
- * needs one lookup for both and reads the arena header only once it knows
- * the arena is rcgc's.
- * rc_arena_map_set registers [base, base + RC_ARENA_SIZE) for heap h; it
- * returns false if the index itself could not get memory. */
-bool rc_arena_map_set(void *base, rc_heap *h);
+/* One bit per arena-aligned MiB of the 47-bit address space: set while an
+ * arena of some heap lives there. */
+#define RC_MAP_ADDRESS_BITS 47
+#define RC_MAP_WORDS ((size_t)1 << (RC_MAP_ADDRESS_BITS - RC_ARENA_SHIFT - 6))
+/* Marks [base, base + RC_ARENA_SIZE) as an arena; false if base lies beyond
+ * the address space the map covers. */
+bool rc_arena_map_set(void *base);
 void rc_arena_map_clear(void *base);
 
 #include <stdatomic.h>
-/* Two-level radix index over 48-bit addresses at arena granularity. */
-#define RC_MAP_LEAF_BITS 14
-#define RC_MAP_TOP_BITS (48 - RC_ARENA_SHIFT - RC_MAP_LEAF_BITS)
 /* hidden: the fast path reaches it PC-relative, not through the GOT */
-extern __attribute__((visibility("hidden"))) _Atomic(rc_heap *) *_Atomic
-    rc_arena_map_top[1u << RC_MAP_TOP_BITS];
+extern __attribute__((visibility("hidden"))) _Atomic uint64_t rc_arena_bits[RC_MAP_WORDS];
 
-/* The heap owning the arena that contains p, or NULL if p is in no arena. */
-RC_INLINE rc_heap *rc_arena_map_heap(const void *p) {
-    uintptr_t a = (uintptr_t)p;
-    if (RC_UNLIKELY(a >> 48))
-        return NULL;
-    _Atomic(rc_heap *) *leaf = atomic_load_explicit(
-        &rc_arena_map_top[a >> (RC_ARENA_SHIFT + RC_MAP_LEAF_BITS)], memory_order_acquire);
-    if (RC_UNLIKELY(leaf == NULL))
-        return NULL;
-    return atomic_load_explicit(&leaf[(a >> RC_ARENA_SHIFT) & ((1u << RC_MAP_LEAF_BITS) - 1)],
-                                memory_order_acquire);
-}
-
-/* The arena containing p (no lookup: arenas are aligned to their size). */
-RC_INLINE rc_arena *rc_arena_base(const void *p) {
-    return (rc_arena *)((uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1));
-}
-
-/* The arena containing p, or NULL if p is in no arena. */
+/* The arena containing p, or NULL if p is in no arena.  Only after this
+ * answers may the arena header (at p rounded down to RC_ARENA_SIZE) be read. */
 RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
-    return rc_arena_map_heap(p) ? rc_arena_base(p) : NULL;
+    uintptr_t a = (uintptr_t)p;
+    if (RC_UNLIKELY(a >> RC_MAP_ADDRESS_BITS))
+        return NULL;
+    uint64_t w = atomic_load_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)], memory_order_acquire);
+    if ((w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1)
+        return (rc_arena *)(a & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+    return NULL;
 }
 
 /* ---- os.c ---------------------------------------------------------------- */
