@@ -1,0 +1,381 @@
+/*
+ * alloc_bench.c — allocator micro-benchmarks, one (allocator, workload) per
+ * process, so that each process's peak RSS (getrusage ru_maxrss) belongs to
+ * exactly one measurement.
+ *
+ *   alloc_bench ALLOCATOR WORKLOAD [--live W] [--steps N] [--seed S]
+ *
+ *   ALLOCATOR  rcgc    rc_malloc/rc_free on a private heap (RC_MODE_POOL)
+ *              system  malloc/free: glibc, or whatever LD_PRELOAD puts first
+ *                      (that is how bench/run.sh measures jemalloc, mimalloc
+ *                      and tcmalloc: the same binary, the same loop)
+ *   WORKLOAD   churn    keep W live blocks; each step frees a random one and
+ *                       allocates a new one of random size 8..512
+ *              fixed32  allocate 32 bytes and free them at once, repeatedly
+ *              refill   allocate W blocks, free them all, again and again;
+ *                       reports what the allocator still holds after the
+ *                       first free-everything (rcgc: arenas held)
+ *   --live W   live blocks (churn, refill); default 1000
+ *   --steps N  alloc+free pairs to time; default 20,000,000, or 3,000,000
+ *              when W >= 100,000 (refill: rounds = max(2, N / W))
+ *   --seed S   xorshift seed; default fixed, so every run sees the same
+ *              sizes and victims
+ *
+ * Output: one line of key=value pairs on stdout, starting with "result":
+ * peak_rss_kib is getrusage's ru_maxrss at the end (which on Linux also
+ * carries the high-water mark of the image that exec'd us, typically a
+ * shell, 1-2 MiB); base_rss_kib the same just before the workload;
+ * own_peak_kib this image's own peak (VmHWM); heap_kib the growth of
+ * VmHWM over the workload (ru_maxrss growth where /proc is missing).
+ * All random inputs are generated before timing into arrays mapped with
+ * mmap (not malloc, so no allocator is charged for them) and touched, so
+ * every allocator starts from the same RSS baseline.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
+#endif
+
+#include "rcgc/heap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_NOINLINE __attribute__((noinline))
+#define BENCH_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Make the compiler believe p is used, so malloc/free pairs are not elided. */
+#define BENCH_ESCAPE(p) __asm__ volatile("" : : "r"(p) : "memory")
+#define BENCH_CAT2(a, b) a##b
+#define BENCH_CAT(a, b) BENCH_CAT2(a, b)
+
+#define MIN_SIZE 8u
+#define MAX_SIZE 512u
+/* Churn steps generated in advance (6 bytes each); longer runs replay them. */
+#define CHURN_RING ((size_t)1 << 22)
+
+typedef struct bench_input {
+    size_t live;      /* W: live blocks (churn, refill) */
+    size_t steps;     /* churn: steps after the fill */
+    size_t ring;      /* churn: length of the victim sequence (replayed) */
+    uint32_t *victim; /* churn: the slot freed at each step (ring entries) */
+    uint16_t *size;   /* request sizes: live (fill/refill) + ring (churn) */
+    void **slot;      /* the live blocks */
+} bench_input;
+
+static _Noreturn void bench_oom(size_t n)
+{
+    fprintf(stderr, "alloc_bench: allocation of %zu bytes failed\n", n);
+    exit(3);
+}
+
+/* ---- the loops, once per allocator ------------------------------------ */
+
+#define BENCH_SUFFIX rcgc
+#define BENCH_ALLOC(heap, n) rc_malloc((heap), (n))
+#define BENCH_FREE(heap, p) ((void)(heap), rc_free(p))
+#include "alloc_bench_loops.h"
+#undef BENCH_SUFFIX
+#undef BENCH_ALLOC
+#undef BENCH_FREE
+
+#define BENCH_SUFFIX system
+#define BENCH_ALLOC(heap, n) ((void)(heap), malloc(n))
+#define BENCH_FREE(heap, p) ((void)(heap), free(p))
+#include "alloc_bench_loops.h"
+#undef BENCH_SUFFIX
+#undef BENCH_ALLOC
+#undef BENCH_FREE
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Marsaglia's xorshift64 (13, 7, 17). */
+static uint64_t xorshift64(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return x;
+}
+
+/* Uniform in [0, range) from the high 32 bits (multiply-shift reduction). */
+static uint32_t rand_below(uint64_t *state, uint32_t range)
+{
+    return (uint32_t)(((xorshift64(state) >> 32) * (uint64_t)range) >> 32);
+}
+
+/* Memory for the inputs: straight from the kernel and touched now. */
+static void *map_touched(size_t bytes)
+{
+    if (bytes == 0)
+        return NULL;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "alloc_bench: mmap of %zu bytes: %s\n", bytes, strerror(errno));
+        exit(3);
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Peak resident set so far, KiB. */
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return ru.ru_maxrss;
+}
+
+/* Resident set now, KiB (from /proc/self/statm; -1 if unavailable). */
+static long current_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return -1;
+    long size = 0, resident = -1;
+    if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+        resident = -1;
+    fclose(f);
+    if (resident < 0)
+        return -1;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Peak resident set of this process image only, KiB: VmHWM.  Unlike
+ * ru_maxrss it does not inherit the high-water mark of whatever ran in this
+ * process before execve (the forking shell, timeout, taskset...).  -1 if
+ * unavailable. */
+static long own_peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+/* File name of the library that provides malloc in this process. */
+static const char *malloc_provider(void)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info info;
+    if (sym == NULL || dladdr(sym, &info) == 0 || info.dli_fname == NULL)
+        return "unknown";
+    const char *slash = strrchr(info.dli_fname, '/');
+    return slash ? slash + 1 : info.dli_fname;
+}
+
+static size_t parse_size(const char *opt, const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0') {
+        fprintf(stderr, "alloc_bench: %s wants a number, got '%s'\n", opt, s);
+        exit(2);
+    }
+    return (size_t)v;
+}
+
+static _Noreturn void usage(void)
+{
+    fprintf(stderr,
+            "usage: alloc_bench rcgc|system churn|fixed32|refill"
+            " [--live W] [--steps N] [--seed S]\n");
+    exit(2);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+enum workload { WL_CHURN, WL_FIXED32, WL_REFILL };
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        usage();
+    const char *alloc_name = argv[1];
+    const char *wl_name = argv[2];
+    int use_rcgc;
+    if (strcmp(alloc_name, "rcgc") == 0)
+        use_rcgc = 1;
+    else if (strcmp(alloc_name, "system") == 0)
+        use_rcgc = 0;
+    else
+        usage();
+
+    enum workload wl;
+    if (strcmp(wl_name, "churn") == 0)
+        wl = WL_CHURN;
+    else if (strcmp(wl_name, "fixed32") == 0)
+        wl = WL_FIXED32;
+    else if (strcmp(wl_name, "refill") == 0)
+        wl = WL_REFILL;
+    else
+        usage();
+
+    size_t live = 1000, steps = 0;
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    for (int i = 3; i < argc; i += 2) { /* --option value pairs */
+        if (i + 1 >= argc)
+            usage();
+        if (strcmp(argv[i], "--live") == 0)
+            live = parse_size(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--steps") == 0)
+            steps = parse_size(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--seed") == 0)
+            seed = parse_size(argv[i], argv[i + 1]);
+        else
+            usage();
+    }
+    if (seed == 0)
+        seed = 1; /* xorshift's one fixed point */
+    if (live == 0 || live > UINT32_MAX) {
+        fprintf(stderr, "alloc_bench: --live must be 1..%" PRIu32 "\n", UINT32_MAX);
+        return 2;
+    }
+    if (steps == 0)
+        steps = (wl != WL_FIXED32 && live >= 100000) ? 3000000 : 20000000;
+
+    /* Inputs, generated before anything is timed and identical for every
+     * allocator (same seed, same arrays, same sizes). */
+    bench_input in = {0};
+    in.live = live;
+    size_t rounds = 0;
+    if (wl == WL_CHURN) {
+        in.steps = steps;
+        in.ring = steps < CHURN_RING ? steps : CHURN_RING;
+        in.slot = map_touched(live * sizeof *in.slot);
+        in.size = map_touched((live + in.ring) * sizeof *in.size);
+        in.victim = map_touched(in.ring * sizeof *in.victim);
+        uint64_t st = seed;
+        for (size_t i = 0; i < live + in.ring; i++)
+            in.size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+        for (size_t i = 0; i < in.ring; i++)
+            in.victim[i] = rand_below(&st, (uint32_t)live);
+    } else if (wl == WL_REFILL) {
+        rounds = steps / live;
+        if (rounds < 2)
+            rounds = 2;
+        steps = rounds * live;
+        in.slot = map_touched(live * sizeof *in.slot);
+        in.size = map_touched(live * sizeof *in.size);
+        uint64_t st = seed;
+        for (size_t i = 0; i < live; i++)
+            in.size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+    }
+
+    rc_heap *heap = NULL;
+    if (use_rcgc) {
+        rc_heap_config cfg;
+        rc_heap_config_init(&cfg);
+        cfg.mode = RC_MODE_POOL;
+        heap = rc_heap_new(&cfg);
+        if (heap == NULL) {
+            fprintf(stderr, "alloc_bench: rc_heap_new failed\n");
+            return 3;
+        }
+    }
+
+/* Call the rcgc or the system instance of a loop (the branch is outside it). */
+#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+
+    const long base_peak_kib = peak_rss_kib();
+    const long base_own_kib = own_peak_rss_kib();
+    const long base_now_kib = current_rss_kib();
+    long held_after_free_kib = -1;     /* refill: RSS above baseline after free-all */
+    long arenas_after_free = -1;       /* refill, rcgc: after the first free-all */
+    long arenas_after_free_last = -1;  /* refill, rcgc: after the last free-all */
+    long arenas_high_water = -1;
+    double ns = 0;
+
+    switch (wl) {
+    case WL_CHURN: {
+        RUN(fill_, &in);
+        const double t0 = now_ns();
+        RUN(loop_churn_, &in);
+        ns = now_ns() - t0;
+        break;
+    }
+    case WL_FIXED32: {
+        const double t0 = now_ns();
+        RUN(loop_fixed32_, steps);
+        ns = now_ns() - t0;
+        break;
+    }
+    case WL_REFILL: {
+        double t0 = now_ns();
+        RUN(loop_refill_, &in, (size_t)1);
+        ns = now_ns() - t0;
+        /* Untimed: what is held with nothing live. */
+        const long now_kib = current_rss_kib();
+        if (now_kib >= 0 && base_now_kib >= 0)
+            held_after_free_kib = now_kib > base_now_kib ? now_kib - base_now_kib : 0;
+        if (use_rcgc) {
+            rc_heap_stats st;
+            rc_heap_get_stats(heap, &st);
+            arenas_after_free = (long)st.arenas;
+        }
+        t0 = now_ns();
+        RUN(loop_refill_, &in, rounds - 1);
+        ns += now_ns() - t0;
+        if (use_rcgc) {
+            rc_heap_stats st;
+            rc_heap_get_stats(heap, &st);
+            arenas_after_free_last = (long)st.arenas;
+            arenas_high_water = (long)st.arenas_high_water;
+        }
+        break;
+    }
+    }
+
+    const long peak_kib = peak_rss_kib();
+    const long own_peak_kib = own_peak_rss_kib();
+    /* What the workload cost: growth of this image's own high-water mark. */
+    const long heap_kib = (own_peak_kib >= 0 && base_own_kib >= 0) ? own_peak_kib - base_own_kib
+                                                                   : peak_kib - base_peak_kib;
+
+    /* Untimed clean-up. */
+    if (wl == WL_CHURN)
+        RUN(drain_, &in);
+    if (heap != NULL)
+        rc_heap_destroy(heap);
+#undef RUN
+
+    printf("result alloc=%s workload=%s live=%zu pairs=%zu ns_per_pair=%.3f"
+           " peak_rss_kib=%ld base_rss_kib=%ld own_peak_kib=%ld heap_kib=%ld",
+           alloc_name, wl_name, wl == WL_FIXED32 ? (size_t)0 : live, steps, ns / (double)steps,
+           peak_kib, base_peak_kib, own_peak_kib, heap_kib);
+    if (wl == WL_REFILL) {
+        printf(" rounds=%zu held_after_free_kib=%ld", rounds, held_after_free_kib);
+        if (use_rcgc)
+            printf(" arenas_after_free=%ld arenas_after_free_last=%ld arenas_high_water=%ld",
+                   arenas_after_free, arenas_after_free_last, arenas_high_water);
+    }
+    printf(" malloc_lib=%s\n", malloc_provider());
+    return 0;
+}

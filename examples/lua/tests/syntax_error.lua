@@ -1,0 +1,2 @@
+-- Deliberately malformed: the host must report the syntax error and exit 1.
+local x = = 1
