@@ -11,5 +11,6 @@
 #define RCGC_H
 
 #include "rcgc/heap.h"
+#include "rcgc/object.h"
 
 #endif /* RCGC_H */

@@ -96,7 +96,9 @@ typedef enum rc_error_kind {
     RC_ERR_FOREIGN,       /**< the pointer was not allocated by rcgc */
     RC_ERR_WRONG_THREAD,  /**< freed by a thread that does not own the heap */
     RC_ERR_WRONG_HEAP,    /**< rc_realloc() given a heap that does not own the block */
-    RC_ERR_WRITE_AFTER_FREE /**< a freed block was written to while in quarantine */
+    RC_ERR_WRITE_AFTER_FREE, /**< a freed block was written to while in quarantine */
+    RC_ERR_REFCOUNT          /**< reference debugging: decref below zero, or use of
+                                  a freed object (RCGC_REF_DEBUG builds) */
 } rc_error_kind;
 
 typedef struct rc_heap rc_heap;

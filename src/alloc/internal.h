@@ -106,6 +106,10 @@
 #define RC_CARVE_BYTES 4096
 #define RC_QUARANTINE RC_DEBUG_QUARANTINE
 
+/* Slots for the upper layers' per-heap state (rc_heap_layer). */
+enum { RC_LAYER_OBJECT, RC_LAYER_GC, RC_LAYER_TYPES, RC_LAYERS };
+#define rc_heap_layer(h, i) ((h)->layer[(i)])
+
 typedef struct rc_block {
     struct rc_block *next;
 } rc_block;
@@ -211,6 +215,10 @@ struct rc_heap {
     size_t debug_requested;
     uint64_t failed;
     uint64_t serial;
+
+    /* State of the layers above the allocator (object, gc, types), which
+     * they create on first use with memory from this heap. */
+    void *layer[RC_LAYERS];
 
     /* debug quarantine (ring of freed raw blocks) */
     void *quarantine[RC_QUARANTINE];

@@ -1,0 +1,187 @@
+/*
+ * rcgc/object.h — objects, type descriptors and reference counting.
+ *
+ * An object is a block from a heap with a small header hidden in front of the
+ * pointer the user gets, so user structs are plain C structs:
+ *
+ *                                          object pointer (what rc_new returns)
+ *                                          |
+ *                                          v
+ *   [ gc prev | gc next ] [ refcnt | info ] [ the user's struct (t->size) + extra ]
+ *    16 bytes, only for    8 bytes, every
+ *    RC_TYPE_GC types      object
+ *
+ * `info` holds the type's index in the heap's type table (types are
+ * registered with a heap the first time an object of theirs is made) and the
+ * object's flags.  Objects cost 8 bytes of header (CPython: 16) and 24 for
+ * containers that take part in cycle collection (CPython: 32).  Object bodies
+ * are 8-byte aligned.
+ *
+ * Reference counting: rc_incref/rc_decref are inline; the object is
+ * finalized (once, PEP 442), destroyed and freed when its count reaches zero.
+ * Dropping the last reference to a structure of any depth (a 10-million-long
+ * chain) runs in constant C stack: deallocations nested deeper than
+ * RC_DEALLOC_DEPTH are deferred to a work list and done by the outermost one.
+ *
+ * Threads: as for heaps — one thread drives a heap's objects at a time.
+ */
+#ifndef RCGC_OBJECT_H
+#define RCGC_OBJECT_H
+
+#include "rcgc/heap.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types ---------------------------------------------------------------- */
+
+/** A container that can take part in reference cycles: it has a GC head and
+ *  must provide traverse (and clear, for the collector to break cycles). */
+#define RC_TYPE_GC 0x1u
+/** Objects of this type cannot be dict keys (like Python's list and dict). */
+#define RC_TYPE_UNHASHABLE 0x2u
+
+/** Called by a type's traverse for each strong reference it holds. */
+typedef void (*rc_visit_fn)(void *child, void *arg);
+
+/** A type descriptor.  Usually a static const struct of the user's; it must
+ *  outlive every object of the type. */
+typedef struct rc_type {
+    const char *name;
+    size_t size;    /**< bytes of the user's struct */
+    unsigned flags; /**< RC_TYPE_GC, RC_TYPE_UNHASHABLE */
+    /** Call visit(child, arg) for each strong reference held (NULL children
+     *  may be skipped or passed; NULL is ignored). */
+    void (*traverse)(void *obj, rc_visit_fn visit, void *arg);
+    /** Drop held references (the collector uses it to break cycles). */
+    void (*clear)(void *obj);
+    /** The __del__ hook: runs once, before destroy; may resurrect the object
+     *  by storing a new reference to it. */
+    void (*finalize)(void *obj);
+    /** Release what the object owns (drop references, free buffers) before
+     *  its memory is freed.  Types without it have their references dropped
+     *  through traverse. */
+    void (*destroy)(void *obj);
+    /** Bytes of the variable-size part, for rc_sizeof (NULL: none). */
+    size_t (*sizeof_extra)(const void *obj);
+    /** Hash and equality for use as a dict key.  NULL: identity. */
+    uint64_t (*hash)(const void *obj);
+    bool (*eq)(const void *a, const void *b);
+} rc_type;
+
+/* ---- Object header (internal layout, used by the inline functions) ------- */
+
+typedef struct rc_objhead {
+    uint32_t refcnt; /**< RC_IMMORTAL_REFCNT: immortal */
+    uint32_t info;   /**< type index (low 16 bits) and RC_OF_* flags */
+} rc_objhead;
+
+/** The refcount of an immortal object; incref/decref leave it alone, and a
+ *  count that reaches it (2^32 - 1 references) becomes immortal. */
+#define RC_IMMORTAL_REFCNT UINT32_MAX
+
+/** Deallocations nested deeper than this are deferred to a work list. */
+#define RC_DEALLOC_DEPTH 64
+
+#define RC_OBJHEAD(o) ((rc_objhead *)((char *)(o) - sizeof(rc_objhead)))
+
+/** Out-of-line part of rc_decref: the count reached zero. */
+RC_API void rc__dealloc(void *o);
+#ifdef RCGC_REF_DEBUG
+RC_API void rc__incref_debug(void *o);
+RC_API void rc__decref_debug(void *o);
+#endif
+
+/* ---- Objects ---------------------------------------------------------------- */
+
+/** A new object of type t with `extra` bytes after the struct: zeroed,
+ *  refcount 1.  NULL on allocation failure or a bad type (NULL, a GC type
+ *  without traverse, or more than 65535 types in one heap). */
+RC_API void *rc_new(rc_heap *h, const rc_type *t, size_t extra);
+
+/** Take a reference (NULL is ignored). */
+static inline void rc_incref(void *o) {
+#ifdef RCGC_REF_DEBUG
+    rc__incref_debug(o);
+#else
+    if (o) {
+        rc_objhead *hd = RC_OBJHEAD(o);
+        uint32_t r = hd->refcnt + 1;
+        if (r != 0) /* wrapped: the object was immortal */
+            hd->refcnt = r;
+    }
+#endif
+}
+
+/** Drop a reference (NULL is ignored); at zero the object is finalized (once),
+ *  destroyed and freed. */
+static inline void rc_decref(void *o) {
+#ifdef RCGC_REF_DEBUG
+    rc__decref_debug(o);
+#else
+    if (o) {
+        rc_objhead *hd = RC_OBJHEAD(o);
+        uint32_t r = hd->refcnt;
+        if (r == RC_IMMORTAL_REFCNT)
+            return;
+        if (--r == 0)
+            rc__dealloc(o);
+        else
+            hd->refcnt = r;
+    }
+#endif
+}
+
+/** Replace *slot's reference by o (taking a new reference to o). */
+static inline void rc_setref(void **slot, void *o) {
+    void *old = *slot;
+    rc_incref(o);
+    *slot = o;
+    rc_decref(old);
+}
+
+/** Current reference count (RC_IMMORTAL_REFCNT for immortal objects). */
+RC_API intptr_t rc_refcount(const void *o);
+/** The object's type. */
+RC_API const rc_type *rc_type_of(const void *o);
+/** The heap the object lives in. */
+RC_API rc_heap *rc_heap_of(const void *o);
+/** Make o immortal: never freed (until its heap is destroyed); incref and
+ *  decref leave it alone. */
+RC_API void rc_make_immortal(void *o);
+RC_API int rc_is_immortal(const void *o);
+/** Has o's finalizer run? */
+RC_API int rc_is_finalized(const void *o);
+/** As sys.getsizeof: header(s) + struct + variable part. */
+RC_API size_t rc_sizeof(const void *o);
+/** Visit each strong reference o holds (its type's traverse). */
+RC_API void rc_traverse(void *o, rc_visit_fn visit, void *arg);
+
+/** Hash and equality as dict keys use them: the type's hash/eq, or identity.
+ *  rc_hash returns false (and leaves *out alone) for unhashable objects. */
+RC_API bool rc_hash(const void *o, uint64_t *out);
+RC_API bool rc_equal(const void *a, const void *b);
+
+/* ---- Bookkeeping -------------------------------------------------------- */
+
+/** Objects alive in h (immortal ones included). */
+RC_API size_t rc_live_objects(const rc_heap *h);
+/** Objects of type t alive in h. */
+RC_API size_t rc_live_objects_of(const rc_heap *h, const rc_type *t);
+/** Call fn for each type registered with h that has live objects. */
+RC_API void rc_each_type(const rc_heap *h, void (*fn)(const rc_type *t, size_t live, void *arg),
+                         void *arg);
+/** RCGC_REF_DEBUG builds: total references held in h (as sys.gettotalrefcount);
+ *  other builds: -1. */
+RC_API intptr_t rc_total_refs(const rc_heap *h);
+/** Print live objects per type (and total references in debug builds). */
+RC_API void rc_print_objects(const rc_heap *h, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_OBJECT_H */

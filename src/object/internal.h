@@ -1,0 +1,91 @@
+/*
+ * src/object/internal.h — the object layer's per-heap state and header bits,
+ * shared with the layers above (gc, types).
+ *
+ * info word of every object header:
+ *
+ *    31      24 23            16 15                     0
+ *   +----------+----------------+------------------------+
+ *   |  0xA5    |  flags         |  type index in the heap |
+ *   +----------+----------------+------------------------+
+ *
+ * The 0xA5 tag marks a live header; a freed object's info is zeroed, so a
+ * reference-debug build recognises a use after free.
+ *
+ * Invariants:
+ *   - st->types[i] is the type with index i; index 0 is never used, so a
+ *     zeroed header has no type;
+ *   - st->live == sum of st->live_of[i] == objects allocated and not freed;
+ *   - RC_OF_GC <=> the type has RC_TYPE_GC <=> a 16-byte GC head precedes
+ *     the header.
+ */
+#ifndef RCGC_OBJECT_INTERNAL_H
+#define RCGC_OBJECT_INTERNAL_H
+
+#include "alloc/internal.h"
+#include "rcgc/object.h"
+
+#define RC_INFO_TAG 0xA5000000u
+#define RC_INFO_TAG_MASK 0xFF000000u
+#define RC_INFO_TYPE_MASK 0x0000FFFFu
+#define RC_OF_GC (1u << 16)        /* has a GC head */
+#define RC_OF_FINALIZED (1u << 17) /* finalize has run */
+#define RC_OF_TRACKED (1u << 18)   /* in a collector list (gc layer) */
+#define RC_OF_FROZEN (1u << 19)    /* in the permanent generation (gc layer) */
+#define RC_OF_GEN_SHIFT 20         /* two bits: generation 0..2 (gc layer) */
+#define RC_OF_GEN_MASK (3u << RC_OF_GEN_SHIFT)
+#define RC_MAX_TYPES 0xFFFFu
+
+/* The GC head in front of the header of RC_TYPE_GC objects.  The gc layer
+ * owns its contents; the object layer only uses `prev` to chain deferred
+ * deallocations of untracked objects. */
+typedef struct rc_gchead {
+    struct rc_gchead *prev;
+    struct rc_gchead *next;
+} rc_gchead;
+
+#define RC_GCHEAD(o) ((rc_gchead *)((char *)(o) - sizeof(rc_objhead) - sizeof(rc_gchead)))
+#define RC_FROM_GCHEAD(g) ((void *)((char *)(g) + sizeof(rc_gchead) + sizeof(rc_objhead)))
+
+typedef struct rc_type_slot {
+    const rc_type *type;
+    uint32_t index;
+} rc_type_slot;
+
+/* Hooks the gc layer installs so the object layer can notify it without
+ * depending on it. */
+typedef struct rc_gc_hooks {
+    void (*on_new)(rc_heap *h, void *o);     /* a GC object was made */
+    void (*on_free)(rc_heap *h, void *o);    /* a GC object is about to be freed */
+} rc_gc_hooks;
+
+typedef struct rc_objstate {
+    const rc_type **types;   /* by index; [0] unused */
+    size_t *live_of;         /* live objects per type index */
+    uint32_t ntypes, cap;    /* indices in use (including 0), capacity */
+    rc_type_slot lookup[64]; /* direct-mapped cache: type -> index */
+    size_t live;
+    intptr_t total_refs;     /* RCGC_REF_DEBUG builds */
+
+    /* deferred deallocation (the "trashcan") */
+    unsigned depth;          /* nesting of dealloc right now */
+    rc_gchead *pending_gc;   /* GC objects, chained through gc prev */
+    void **pending;          /* other objects: a stack */
+    size_t npending, pending_cap;
+
+    const rc_gc_hooks *gc;   /* NULL until the gc layer attaches */
+} rc_objstate;
+
+/* The heap's object state, created on first use (NULL if that fails). */
+rc_objstate *rc_objstate_get(rc_heap *h);
+
+static inline uint32_t rc_info(const void *o) { return RC_OBJHEAD(o)->info; }
+static inline size_t rc_prefix_size(uint32_t info) {
+    return sizeof(rc_objhead) + ((info & RC_OF_GC) ? sizeof(rc_gchead) : 0);
+}
+/* The block rc_malloc returned for o. */
+static inline void *rc_block_of(const void *o) {
+    return (char *)(uintptr_t)o - rc_prefix_size(rc_info(o));
+}
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * src/object/object.c — objects, their headers, type registration and the
+ * deallocation that reference counting triggers.
+ *
+ * rc__dealloc runs when a count reaches zero:
+ *   1. finalize, once per object (PEP 442): the count is held at 1 while the
+ *      finalizer runs; if it is above 1 afterwards, the finalizer stored a new
+ *      reference and the object lives on (resurrected), flagged finalized so
+ *      that its next death skips this step;
+ *   2. destroy: the type's destroy, or else a decref of every reference its
+ *      traverse reports;
+ *   3. free the block.
+ * Step 2 can drop further counts to zero, so deallocation nests.  Past
+ * RC_DEALLOC_DEPTH levels the object is put on a work list instead (GC
+ * objects are chained through their GC head, others pushed on a growable
+ * stack) and the outermost rc__dealloc drains the list: constant C stack,
+ * time linear in the number of objects, whatever the shape.
+ */
+#include "object/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Per-heap state -------------------------------------------------------- */
+
+rc_objstate *rc_objstate_get(rc_heap *h) {
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    if (RC_LIKELY(st != NULL))
+        return st;
+    st = rc_calloc(h, 1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->cap = 16;
+    st->ntypes = 1; /* index 0 means "no type" */
+    st->types = rc_calloc(h, st->cap, sizeof *st->types);
+    st->live_of = rc_calloc(h, st->cap, sizeof *st->live_of);
+    if (!st->types || !st->live_of) {
+        rc_free(st->types);
+        rc_free(st->live_of);
+        rc_free(st);
+        return NULL;
+    }
+    rc_heap_layer(h, RC_LAYER_OBJECT) = st;
+    return st;
+}
+
+/* Index of t in h's type table, registering it on first use; 0 on failure. */
+static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
+    rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
+    if (RC_LIKELY(slot->type == t))
+        return slot->index;
+    uint32_t i;
+    for (i = 1; i < st->ntypes; i++)
+        if (st->types[i] == t)
+            break;
+    if (i == st->ntypes) {
+        if (i > RC_MAX_TYPES)
+            return 0;
+        if (i == st->cap) {
+            uint32_t cap = st->cap * 2;
+            const rc_type **types = rc_realloc(h, (void *)st->types, cap * sizeof *types);
+            if (!types)
+                return 0;
+            st->types = types;
+            size_t *live = rc_realloc(h, st->live_of, cap * sizeof *live);
+            if (!live)
+                return 0;
+            memset(live + st->cap, 0, (cap - st->cap) * sizeof *live);
+            st->live_of = live;
+            st->cap = cap;
+        }
+        st->types[i] = t;
+        st->live_of[i] = 0;
+        st->ntypes++;
+    }
+    slot->type = t;
+    slot->index = i;
+    return i;
+}
+
+/* ---- Creation ---------------------------------------------------------------- */
+
+void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
+    if (!h || !t)
+        return NULL;
+    bool gc = (t->flags & RC_TYPE_GC) != 0;
+    if (gc && !t->traverse)
+        return NULL;
+    rc_objstate *st = rc_objstate_get(h);
+    if (!st)
+        return NULL;
+    uint32_t idx = type_index(h, st, t);
+    if (!idx)
+        return NULL;
+    size_t prefix = sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
+    size_t n;
+    if (__builtin_add_overflow(t->size, extra, &n) || __builtin_add_overflow(n, prefix, &n))
+        return NULL;
+    char *block = rc_malloc(h, n);
+    if (!block)
+        return NULL;
+    memset(block, 0, n);
+    void *o = block + prefix;
+    rc_objhead *hd = RC_OBJHEAD(o);
+    hd->refcnt = 1;
+    hd->info = RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0);
+    st->live++;
+    st->live_of[idx]++;
+#ifdef RCGC_REF_DEBUG
+    st->total_refs++;
+#endif
+    if (gc && st->gc)
+        st->gc->on_new(h, o);
+    return o;
+}
+
+/* ---- Lookups ------------------------------------------------------------------ */
+
+rc_heap *rc_heap_of(const void *o) { return rc_heap_of_block(rc_block_of(o)); }
+
+static const rc_type *type_in(rc_heap *h, uint32_t info) {
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    return st->types[info & RC_INFO_TYPE_MASK];
+}
+
+const rc_type *rc_type_of(const void *o) { return type_in(rc_heap_of(o), rc_info(o)); }
+
+intptr_t rc_refcount(const void *o) { return (intptr_t)RC_OBJHEAD(o)->refcnt; }
+
+void rc_make_immortal(void *o) { RC_OBJHEAD(o)->refcnt = RC_IMMORTAL_REFCNT; }
+
+int rc_is_immortal(const void *o) { return RC_OBJHEAD(o)->refcnt == RC_IMMORTAL_REFCNT; }
+
+int rc_is_finalized(const void *o) { return (rc_info(o) & RC_OF_FINALIZED) != 0; }
+
+size_t rc_sizeof(const void *o) {
+    const rc_type *t = rc_type_of(o);
+    return rc_prefix_size(rc_info(o)) + t->size + (t->sizeof_extra ? t->sizeof_extra(o) : 0);
+}
+
+void rc_traverse(void *o, rc_visit_fn visit, void *arg) {
+    const rc_type *t = rc_type_of(o);
+    if (t->traverse)
+        t->traverse(o, visit, arg);
+}
+
+bool rc_hash(const void *o, uint64_t *out) {
+    const rc_type *t = rc_type_of(o);
+    if (t->flags & RC_TYPE_UNHASHABLE)
+        return false;
+    if (t->hash) {
+        *out = t->hash(o);
+    } else {
+        uint64_t x = (uint64_t)(uintptr_t)o;
+        x = (x >> 4) | (x << 60); /* identity: low bits are alignment */
+        *out = x;
+    }
+    return true;
+}
+
+bool rc_equal(const void *a, const void *b) {
+    if (a == b)
+        return true;
+    const rc_type *ta = rc_type_of(a), *tb = rc_type_of(b);
+    if (ta->eq)
+        return ta->eq(a, b);
+    if (tb->eq)
+        return tb->eq(b, a);
+    return false;
+}
+
+/* ---- Deallocation ------------------------------------------------------------- */
+
+static void decref_visit(void *child, void *arg) {
+    (void)arg;
+    rc_decref(child);
+}
+
+/* Steps 2 and 3: destroy o and free its memory. */
+static void destroy_and_free(rc_heap *h, rc_objstate *st, void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    uint32_t info = hd->info;
+    const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
+    if ((info & RC_OF_GC) && st->gc)
+        st->gc->on_free(h, o);
+    if (t->destroy)
+        t->destroy(o);
+    else if (t->traverse)
+        t->traverse(o, decref_visit, NULL);
+    st->live--;
+    st->live_of[info & RC_INFO_TYPE_MASK]--;
+    hd->info = 0; /* a dead header: reference debugging sees a use after free */
+    rc_free((char *)o - rc_prefix_size(info));
+}
+
+/* Put o on the work list; false if there is no room (then the caller frees
+ * it at once, recursing). */
+static bool defer(rc_heap *h, rc_objstate *st, void *o) {
+    if (rc_info(o) & RC_OF_GC) {
+        if (st->gc)
+            st->gc->on_free(h, o); /* untrack: the head's links are ours now */
+        rc_gchead *g = RC_GCHEAD(o);
+        g->prev = st->pending_gc;
+        st->pending_gc = g;
+        return true;
+    }
+    if (st->npending == st->pending_cap) {
+        size_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
+        void **p = rc_realloc(h, st->pending, cap * sizeof *p);
+        if (!p)
+            return false;
+        st->pending = p;
+        st->pending_cap = cap;
+    }
+    st->pending[st->npending++] = o;
+    return true;
+}
+
+static void drain(rc_heap *h, rc_objstate *st) {
+    for (;;) {
+        void *o;
+        if (st->pending_gc) {
+            rc_gchead *g = st->pending_gc;
+            st->pending_gc = g->prev;
+            o = RC_FROM_GCHEAD(g);
+        } else if (st->npending) {
+            o = st->pending[--st->npending];
+        } else {
+            break;
+        }
+        destroy_and_free(h, st, o);
+    }
+    if (st->pending_cap > 4096) { /* do not keep a huge stack around */
+        rc_free(st->pending);
+        st->pending = NULL;
+        st->pending_cap = 0;
+    }
+}
+
+void rc__dealloc(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    rc_heap *h = rc_heap_of(o);
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
+    if (t->finalize && !(hd->info & RC_OF_FINALIZED)) {
+        hd->info |= RC_OF_FINALIZED;
+        hd->refcnt = 1;
+        t->finalize(o);
+        if (hd->refcnt == RC_IMMORTAL_REFCNT)
+            return; /* the finalizer made it immortal */
+        if (--hd->refcnt != 0)
+            return; /* resurrected */
+    }
+    hd->refcnt = 0;
+    if (st->depth >= RC_DEALLOC_DEPTH && defer(h, st, o))
+        return;
+    st->depth++;
+    destroy_and_free(h, st, o);
+    if (st->depth == 1)
+        drain(h, st);
+    st->depth--;
+}
+
+/* ---- Bookkeeping ------------------------------------------------------------ */
+
+size_t rc_live_objects(const rc_heap *h) {
+    const rc_objstate *st = h->layer[RC_LAYER_OBJECT];
+    return st ? st->live : 0;
+}
+
+size_t rc_live_objects_of(const rc_heap *h, const rc_type *t) {
+    const rc_objstate *st = h->layer[RC_LAYER_OBJECT];
+    if (!st)
+        return 0;
+    for (uint32_t i = 1; i < st->ntypes; i++)
+        if (st->types[i] == t)
+            return st->live_of[i];
+    return 0;
+}
+
+void rc_each_type(const rc_heap *h, void (*fn)(const rc_type *t, size_t live, void *arg),
+                  void *arg) {
+    const rc_objstate *st = h->layer[RC_LAYER_OBJECT];
+    if (!st)
+        return;
+    for (uint32_t i = 1; i < st->ntypes; i++)
+        if (st->live_of[i])
+            fn(st->types[i], st->live_of[i], arg);
+}
+
+intptr_t rc_total_refs(const rc_heap *h) {
+#ifdef RCGC_REF_DEBUG
+    const rc_objstate *st = h->layer[RC_LAYER_OBJECT];
+    return st ? st->total_refs : 0;
+#else
+    (void)h;
+    return -1;
+#endif
+}
+
+static void print_type(const rc_type *t, size_t live, void *arg) {
+    fprintf((FILE *)arg, "  %-24s %zu\n", t->name ? t->name : "(unnamed)", live);
+}
+
+void rc_print_objects(const rc_heap *h, FILE *out) {
+    fprintf(out, "live objects: %zu\n", rc_live_objects(h));
+    rc_each_type(h, print_type, out);
+    if (rc_total_refs(h) >= 0)
+        fprintf(out, "total references: %ld\n", (long)rc_total_refs(h));
+}
+
+/* ---- Reference debugging (RCGC_REF_DEBUG builds) ---------------------------- */
+
+#ifdef RCGC_REF_DEBUG
+/* The heap of o if its header is a live object's; reports otherwise. */
+static rc_heap *checked_heap(void *o, const char *op) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if ((hd->info & RC_INFO_TAG_MASK) != RC_INFO_TAG) {
+        char what[96];
+        snprintf(what, sizeof what, "%s of a freed or invalid object", op);
+        rc_report(rc_heap_of_block(o), RC_ERR_REFCOUNT, o, 0, 0, what);
+        return NULL;
+    }
+    return rc_heap_of(o);
+}
+
+void rc__incref_debug(void *o) {
+    if (!o)
+        return;
+    rc_heap *h = checked_heap(o, "incref");
+    if (!h)
+        return;
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if (hd->refcnt == RC_IMMORTAL_REFCNT)
+        return;
+    if (hd->refcnt == 0) {
+        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, "incref of an object being deallocated");
+        return;
+    }
+    hd->refcnt++;
+    ((rc_objstate *)rc_heap_layer(h, RC_LAYER_OBJECT))->total_refs++;
+}
+
+void rc__decref_debug(void *o) {
+    if (!o)
+        return;
+    rc_heap *h = checked_heap(o, "decref");
+    if (!h)
+        return;
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if (hd->refcnt == RC_IMMORTAL_REFCNT)
+        return;
+    if (hd->refcnt == 0) {
+        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, "decref below zero");
+        return;
+    }
+    ((rc_objstate *)rc_heap_layer(h, RC_LAYER_OBJECT))->total_refs--;
+    if (--hd->refcnt == 0)
+        rc__dealloc(o);
+}
+#endif
