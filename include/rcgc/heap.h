@@ -145,6 +145,12 @@ RC_API rc_alloc_mode rc_heap_mode(const rc_heap *h);
 RC_API void rc_heap_claim(rc_heap *h);
 /** Change the cap on bytes held from the system (0 = none). */
 RC_API void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
+/** Failure injection for tests: in debug and malloc modes, the n-th
+ *  allocation (rc_malloc, rc_calloc, or rc_realloc that must move or grow)
+ *  from now on fails as if memory were exhausted; later ones succeed.
+ *  0 turns it off.  Pool-mode heaps ignore it (their fast path stays
+ *  unchecked); use the raw hooks or max_bytes there. */
+RC_API void rc_heap_fail_at(rc_heap *h, uint64_t n);
 
 /* ---- Allocation ------------------------------------------------------- */
 

@@ -49,6 +49,8 @@ static bool all_bytes(const unsigned char *q, size_t n, unsigned char v) {
 }
 
 void *rc_debug_malloc(rc_heap *h, size_t n) {
+    if (rc_injected_failure(h))
+        return NULL;
     if (n > SIZE_MAX / 2) {
         h->failed++;
         return NULL;

@@ -518,6 +518,8 @@ static void large_free(rc_heap *h, rc_large *L) {
 /* Resize a large block of h in place or by the hook; NULL on failure. */
 static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
     size_t have = L->alloc_size - RC_LARGE_HDR;
+    if (rc_injected_failure(h))
+        return NULL;
     if (n <= have && n >= have / 2)
         return L + 1;
     if (n > SIZE_MAX / 2) {
@@ -584,9 +586,21 @@ size_t rc_raw_usable(void *raw) {
 /* ---- Public allocation API ------------------------------------------------- */
 
 /* Instrumented pool mode (valgrind, ASan): plain blocks, announced. */
+bool rc_injected_failure(rc_heap *h) {
+    if (h->fail_countdown && --h->fail_countdown == 0 && h->mode != RC_MODE_POOL) {
+        h->failed++;
+        return true;
+    }
+    return false;
+}
+
+void rc_heap_fail_at(rc_heap *h, uint64_t n) { h->fail_countdown = n; }
+
 static void *instrumented_alloc(rc_heap *h, size_t n) {
     if (h->mode == RC_MODE_DEBUG)
         return rc_debug_malloc(h, n);
+    if (rc_injected_failure(h))
+        return NULL;
     void *p = rc_raw_alloc(h, n);
     if (p && rc_arena_map_lookup(p)) {
         size_t usable = rc_raw_usable(p);

@@ -215,6 +215,7 @@ struct rc_heap {
     size_t debug_requested;
     uint64_t failed;
     uint64_t serial;
+    uint64_t fail_countdown; /* rc_heap_fail_at: 0 = off */
 
     /* State of the layers above the allocator (object, gc, types), which
      * they create on first use with memory from this heap. */
@@ -268,6 +269,7 @@ void *rc_raw_alloc(rc_heap *h, size_t n);      /* pool or large block, uninstrum
 void rc_raw_free(rc_heap *h, void *raw);        /* counterpart */
 size_t rc_raw_usable(void *raw);
 rc_large *rc_large_header(const void *p);       /* NULL if p has no valid large header */
+bool rc_injected_failure(rc_heap *h);          /* rc_heap_fail_at's countdown hit */
 void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
                const char *what);
 size_t rc_release_idle_arenas(rc_heap *h);
