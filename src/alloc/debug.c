@@ -26,6 +26,8 @@
 #else
 #define VALGRIND_MEMPOOL_ALLOC(h, p, n) ((void)0)
 #define VALGRIND_MEMPOOL_FREE(h, p) ((void)0)
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)0)
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)0)
 #endif
 
 #define STATE_LIVE 0x4C495645ull
@@ -59,6 +61,11 @@ void *rc_debug_malloc(rc_heap *h, size_t n) {
     if (!raw)
         return NULL;
     RC_UNPOISON(raw, n + RC_DEBUG_OVERHEAD);
+    /* Under valgrind, free pool memory is inaccessible: open the header and
+     * guards to us, and announce only the user's bytes as a block. */
+    bool announce = h->valgrind && rc_arena_map_lookup(raw);
+    if (announce)
+        VALGRIND_MAKE_MEM_UNDEFINED(raw, n + RC_DEBUG_OVERHEAD);
     char *p = raw + RC_DEBUG_PREFIX;
     rc_debug_hdr *hdr = (rc_debug_hdr *)raw;
     hdr->size = n;
@@ -66,11 +73,11 @@ void *rc_debug_malloc(rc_heap *h, size_t n) {
     hdr->heap = h;
     hdr->check = debug_check(p, hdr->serial, n) ^ STATE_LIVE;
     memset(raw + sizeof *hdr, RC_DEBUG_GUARD_BYTE, RC_DEBUG_GUARD_SIZE);
-    memset(p, RC_DEBUG_FRESH_BYTE, n);
     memset(p + n, RC_DEBUG_GUARD_BYTE, RC_DEBUG_GUARD_SIZE);
-    h->debug_requested += n;
-    if (h->valgrind)
+    if (announce)
         VALGRIND_MEMPOOL_ALLOC(h, p, n);
+    memset(p, RC_DEBUG_FRESH_BYTE, n);
+    h->debug_requested += n;
     return p;
 }
 
@@ -137,12 +144,15 @@ static rc_debug_hdr *validate(rc_heap *h, const void *p) {
 static void release(rc_heap *h, void *raw) {
     rc_debug_hdr *hdr = raw;
     char *p = (char *)raw + RC_DEBUG_PREFIX;
+    bool in_pool = rc_arena_map_lookup(raw) != NULL;
+    if (h->valgrind && in_pool)
+        VALGRIND_MAKE_MEM_DEFINED(p, hdr->size); /* it was announced freed */
     if (!all_bytes((unsigned char *)p, hdr->size, RC_DEBUG_DEAD_BYTE)) {
         rc_report(h, RC_ERR_WRITE_AFTER_FREE, p, hdr->size, hdr->serial,
                   "freed block was written to (use after free)");
         return; /* keep it out of circulation */
     }
-    if (rc_arena_map_lookup(raw))
+    if (in_pool)
         RC_POISON(raw, rc_raw_usable(raw));
     rc_raw_free(h, raw);
 }
@@ -155,7 +165,7 @@ void rc_debug_free(rc_heap *h, void *p) {
     hdr->check = debug_check(p, hdr->serial, hdr->size) ^ STATE_DEAD;
     memset(p, RC_DEBUG_DEAD_BYTE, hdr->size);
     h->debug_requested -= hdr->size;
-    if (h->valgrind)
+    if (h->valgrind && rc_arena_map_lookup(p))
         VALGRIND_MEMPOOL_FREE(h, p);
     if (h->q_len == RC_QUARANTINE) {
         void *oldest = h->quarantine[h->q_head];

@@ -518,10 +518,10 @@ static void large_free(rc_heap *h, rc_large *L) {
 /* Resize a large block of h in place or by the hook; NULL on failure. */
 static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
     size_t have = L->alloc_size - RC_LARGE_HDR;
-    if (rc_injected_failure(h))
-        return NULL;
     if (n <= have && n >= have / 2)
         return L + 1;
+    if (rc_injected_failure(h))
+        return NULL;
     if (n > SIZE_MAX / 2) {
         h->failed++;
         return NULL;

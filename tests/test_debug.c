@@ -1,0 +1,858 @@
+/*
+ * test_debug.c — debug mode (fill patterns, guard bytes, serials and the
+ * error reports for overruns, underruns, double frees, wrong heaps and wrong
+ * threads), the default error handler (which must abort: checked in forked
+ * children), the RCGC_MALLOC environment variable (checked in re-executed
+ * children, so it does not matter when the library reads it) and a smoke
+ * test of malloc mode.
+ */
+#include "check.h"
+#include "testutil.h"
+
+#include <rcgc/heap.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- Recording error handler ------------------------------------------- */
+
+#define LOG_MAX 32
+
+typedef struct report_log {
+    int count;
+    int bad_message; /* reports whose message was NULL or empty */
+    rc_error_report r[LOG_MAX];
+    char msg[LOG_MAX][256];
+} report_log;
+
+static void record_report(const rc_error_report *rep, void *ctx) {
+    report_log *log = ctx;
+    if (rep->message == NULL || rep->message[0] == '\0')
+        log->bad_message++;
+    if (log->count < LOG_MAX) {
+        log->r[log->count] = *rep;
+        snprintf(log->msg[log->count], sizeof log->msg[0], "%s",
+                 rep->message ? rep->message : "");
+        log->r[log->count].message = log->msg[log->count];
+    }
+    log->count++;
+}
+
+static rc_heap *debug_heap(report_log *log) {
+    memset(log, 0, sizeof *log);
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_DEBUG;
+    cfg.on_error = record_report;
+    cfg.on_error_ctx = log;
+    rc_heap *h = rc_heap_new(&cfg);
+    if (h)
+        CHECK_EQ(rc_heap_mode(h), RC_MODE_DEBUG);
+    return h;
+}
+
+/* The log holds exactly one report, of this kind, about this pointer. */
+static const rc_error_report *expect_one(report_log *log, rc_error_kind kind, const void *ptr,
+                                         rc_heap *heap) {
+    if (!CHECK_EQ(log->count, 1))
+        return log->count > 0 ? &log->r[0] : NULL;
+    const rc_error_report *r = &log->r[0];
+    CHECK_EQ(r->kind, kind);
+    CHECK_PTR_EQ(r->ptr, ptr);
+    if (heap)
+        CHECK_PTR_EQ(r->heap, heap);
+    CHECK_EQ(log->bad_message, 0);
+    CHECK_GT(strlen(r->message), 0);
+    return r;
+}
+
+/* Bytes the caller holds (debug mode counts exactly what was asked for).
+ * Block counts are no use here: freed blocks sit in a quarantine for a while
+ * and still occupy their pool slots. */
+static size_t bytes_held(const rc_heap *h) {
+    return test_stats(h).bytes_requested;
+}
+
+static const size_t test_sizes[] = {1, 7, 16, 37, 100, 255, 480, 512, 513, 2000, 70000};
+#define NSIZES (sizeof test_sizes / sizeof test_sizes[0])
+
+/* ---- Fill patterns and guards -------------------------------------------- */
+
+static void test_fresh_and_guard_bytes(void) {
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t n = test_sizes[i];
+        unsigned char *p = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p))
+            continue;
+        CHECK(test_aligned(p));
+        CHECK_GE(rc_usable_size(p), n);
+        CHECK_PTR_EQ(rc_heap_of_block(p), h);
+        CHECK_ALL_BYTES(p, n, RC_DEBUG_FRESH_BYTE);
+#if TEST_ASAN
+        if (i == 0)
+            CHECK_SKIP("guard bytes are not read under AddressSanitizer");
+#else
+        CHECK_ALL_BYTES(p + n, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE);
+        CHECK_ALL_BYTES(p - RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE);
+#endif
+        /* Using every usable byte is legal and must not be reported. */
+        memset(p, 0x42, rc_usable_size(p));
+        /* A realloc moves the guard with the size. */
+        size_t m = n + 50;
+        unsigned char *q = rc_realloc(h, p, m);
+        if (CHECK_NOT_NULL(q)) {
+            CHECK_ALL_BYTES(q, n, 0x42);
+#if !TEST_ASAN
+            CHECK_ALL_BYTES(q + m, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE);
+#endif
+            p = q;
+        }
+        rc_free(p);
+
+        unsigned char *z = rc_calloc(h, 1, n);
+        if (CHECK_NOT_NULL(z)) {
+            CHECK_ALL_BYTES(z, n, 0);
+#if !TEST_ASAN
+            CHECK_ALL_BYTES(z + n, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE);
+#endif
+            rc_free(z);
+        }
+    }
+    CHECK_EQ(log.count, 0);
+    CHECK_EQ(bytes_held(h), 0);
+    rc_heap_destroy(h);
+}
+
+/* bytes_requested counts exactly what was asked for in debug mode. */
+static void test_debug_stats(void) {
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    void *a = rc_malloc(h, 37), *b = rc_malloc(h, 100), *c = rc_malloc(h, 3000);
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.bytes_requested, 37 + 100 + 3000);
+    CHECK_GE(st.bytes_in_use, st.bytes_requested);
+    rc_free(b);
+    st = test_stats(h);
+    CHECK_EQ(st.bytes_requested, 37 + 3000);
+    rc_free(a);
+    rc_free(c);
+    st = test_stats(h);
+    CHECK_EQ(st.bytes_requested, 0);
+    CHECK_EQ(log.count, 0);
+    rc_heap_destroy(h);
+}
+
+/* ---- Corruption reports ---------------------------------------------------- */
+
+static void test_overrun(void) {
+    const size_t sizes[] = {37, 16, 512, 2000};
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = sizes[i];
+        for (int where = 0; where < 2; where++) {
+            report_log log;
+            rc_heap *h = debug_heap(&log);
+            if (!CHECK_NOT_NULL(h))
+                return;
+            unsigned char *p = rc_malloc(h, n);
+            if (!CHECK_NOT_NULL(p)) {
+                rc_heap_destroy(h);
+                return;
+            }
+            size_t held = bytes_held(h);
+            CHECK_EQ(held, n);
+            /* one byte past the end, or the last guard byte */
+            p[where == 0 ? n : n + RC_DEBUG_GUARD_SIZE - 1] = 'x';
+            rc_free(p);
+            const rc_error_report *r = expect_one(&log, RC_ERR_OVERRUN, p, h);
+            if (r) {
+                CHECK_EQ(r->size, n);
+                CHECK_GT(r->serial, 0);
+            }
+            /* Reported, so abandoned: the block is still held. */
+            CHECK_EQ(bytes_held(h), held);
+            rc_heap_destroy(h);
+        }
+    }
+}
+
+static void test_underrun(void) {
+    const size_t sizes[] = {40, 2000};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i];
+        for (int where = 0; where < 2; where++) {
+            report_log log;
+            rc_heap *h = debug_heap(&log);
+            if (!CHECK_NOT_NULL(h))
+                return;
+            unsigned char *p = rc_malloc(h, n);
+            if (!CHECK_NOT_NULL(p)) {
+                rc_heap_destroy(h);
+                return;
+            }
+            p[where == 0 ? -1 : -(ptrdiff_t)RC_DEBUG_GUARD_SIZE] = 'x';
+            rc_free(p);
+            const rc_error_report *r = expect_one(&log, RC_ERR_UNDERRUN, p, h);
+            if (r) {
+                CHECK_EQ(r->size, n);
+                CHECK_GT(r->serial, 0);
+            }
+            rc_heap_destroy(h);
+        }
+    }
+}
+
+static void test_double_free(void) {
+    const size_t sizes[] = {77, 2001};
+    for (size_t i = 0; i < 2; i++) {
+        report_log log;
+        rc_heap *h = debug_heap(&log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        void *keep = rc_malloc(h, 77); /* a neighbour that must survive */
+        unsigned char *p = rc_malloc(h, sizes[i]);
+        if (!CHECK_NOT_NULL(p) || !CHECK_NOT_NULL(keep)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        memset(keep, 0x21, 77);
+        rc_free(p);
+        CHECK_EQ(log.count, 0);
+        rc_free(p);
+        const rc_error_report *r = expect_one(&log, RC_ERR_DOUBLE_FREE, p, NULL);
+        if (r && r->heap)
+            CHECK_PTR_EQ(r->heap, h);
+        CHECK_ALL_BYTES(keep, 77, 0x21);
+        rc_free(keep);
+        CHECK_EQ(log.count, 1);
+        CHECK_EQ(bytes_held(h), 0);
+        rc_heap_destroy(h);
+    }
+}
+
+static void test_realloc_reports_overrun(void) {
+    const size_t sizes[] = {40, 2000};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i];
+        report_log log;
+        rc_heap *h = debug_heap(&log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        unsigned char *p = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        p[n] = 1;
+        void *q = rc_realloc(h, p, n * 2);
+        const rc_error_report *r = expect_one(&log, RC_ERR_OVERRUN, p, h);
+        if (r)
+            CHECK_EQ(r->size, n);
+        CHECK_NULL(q); /* the faulty operation is abandoned */
+        rc_heap_destroy(h);
+    }
+}
+
+/* Serials grow from block to block (seen through the reports). */
+static void test_serials_increase(void) {
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    const size_t sizes[] = {24, 2000, 24, 300, 5000};
+    enum { K = 5 };
+    unsigned char *p[K];
+    for (int i = 0; i < K; i++) {
+        p[i] = rc_malloc(h, sizes[i]);
+        if (!CHECK_NOT_NULL(p[i])) {
+            rc_heap_destroy(h);
+            return;
+        }
+        void *other = rc_malloc(h, 64); /* allocations in between */
+        rc_free(other);
+    }
+    for (int i = 0; i < K; i++) {
+        p[i][sizes[i]] = 0;
+        rc_free(p[i]);
+    }
+    if (CHECK_EQ(log.count, K)) {
+        for (int i = 0; i < K; i++) {
+            CHECK_EQ(log.r[i].kind, RC_ERR_OVERRUN);
+            CHECK_PTR_EQ(log.r[i].ptr, p[i]);
+            CHECK_EQ(log.r[i].size, sizes[i]);
+            CHECK_GT(log.r[i].serial, 0);
+            if (i > 0)
+                CHECK_GT(log.r[i].serial, log.r[i - 1].serial);
+        }
+    }
+    rc_heap_destroy(h);
+}
+
+static void test_wrong_heap(void) {
+    const size_t sizes[] = {50, 2000};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i];
+        report_log log1, log2;
+        rc_heap *h1 = debug_heap(&log1);
+        rc_heap *h2 = debug_heap(&log2);
+        if (!CHECK_NOT_NULL(h1) || !CHECK_NOT_NULL(h2)) {
+            if (h1)
+                rc_heap_destroy(h1);
+            if (h2)
+                rc_heap_destroy(h2);
+            return;
+        }
+        unsigned char *p = rc_malloc(h1, n);
+        if (CHECK_NOT_NULL(p)) {
+            test_fill(p, n, 31);
+            void *q = rc_realloc(h2, p, n + 100);
+            if (!CHECK_NULL(q)) {
+                /* p was resized into h2 (so it is gone): nothing more to see */
+                rc_heap_destroy(h1);
+                rc_heap_destroy(h2);
+                continue;
+            }
+            /* Exactly one report, through one of the two heaps' handlers. */
+            CHECK_EQ(log1.count + log2.count, 1);
+            report_log *log = log1.count ? &log1 : &log2;
+            if (log->count == 1) {
+                CHECK_EQ(log->r[0].kind, RC_ERR_WRONG_HEAP);
+                CHECK_PTR_EQ(log->r[0].ptr, p);
+                CHECK(log->r[0].heap == h1 || log->r[0].heap == h2);
+                CHECK_GT(strlen(log->r[0].message), 0);
+            }
+            /* The block is untouched and still h1's. */
+            CHECK_PATTERN(p, n, 31);
+            CHECK_PTR_EQ(rc_heap_of_block(p), h1);
+            /* Resizing through the right heap works. */
+            unsigned char *r = rc_realloc(h1, p, n + 100);
+            if (CHECK_NOT_NULL(r)) {
+                CHECK_PATTERN(r, n, 31);
+                p = r;
+            }
+            rc_free(p);
+            CHECK_EQ(log1.count + log2.count, 1);
+        }
+        CHECK_EQ(bytes_held(h1), 0);
+        CHECK_EQ(bytes_held(h2), 0);
+        rc_heap_destroy(h1);
+        rc_heap_destroy(h2);
+    }
+}
+
+/* Freed blocks are filled with RC_DEBUG_DEAD_BYTE and kept in a quarantine
+ * of RC_DEBUG_QUARANTINE blocks; a write into one is reported when it leaves
+ * the quarantine. */
+static void test_quarantine(void) {
+#if TEST_ASAN
+    CHECK_SKIP("reads and writes freed (quarantined) blocks: not under ASan");
+#else
+    const size_t sizes[] = {70, 2003};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i];
+        report_log log;
+        rc_heap *h = debug_heap(&log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        unsigned char *p = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        memset(p, 0x33, n);
+        rc_free(p);
+        CHECK_ALL_BYTES(p, n, RC_DEBUG_DEAD_BYTE);
+        CHECK_EQ(log.count, 0);
+        p[n / 2] = 0x44; /* write after free */
+        /* Push it out of the quarantine with other frees. */
+        for (int k = 0; k < RC_DEBUG_QUARANTINE; k++) {
+            void *q = rc_malloc(h, 24);
+            rc_free(q);
+        }
+        const rc_error_report *r = expect_one(&log, RC_ERR_WRITE_AFTER_FREE, p, h);
+        if (r) {
+            CHECK_EQ(r->size, n);
+            CHECK_GT(r->serial, 0);
+        }
+        rc_heap_destroy(h);
+    }
+    /* A clean freed block leaves the quarantine silently. */
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    for (int k = 0; k < 4 * RC_DEBUG_QUARANTINE; k++) {
+        void *q = rc_malloc(h, (size_t)(k % 700) + 1);
+        rc_free(q);
+    }
+    rc_heap_trim(h);
+    CHECK_EQ(log.count, 0);
+    rc_heap_destroy(h);
+#endif
+}
+
+/* rc_realloc(h, p, 0) frees p, so it must check p like rc_realloc to any
+ * other size (and like rc_free) does. */
+static void test_realloc_zero_checks(void) {
+    report_log log1, log2;
+    rc_heap *h1 = debug_heap(&log1);
+    rc_heap *h2 = debug_heap(&log2);
+    if (CHECK_NOT_NULL(h1) && CHECK_NOT_NULL(h2)) {
+        unsigned char *p = rc_malloc(h1, 50);
+        if (CHECK_NOT_NULL(p)) {
+            test_fill(p, 50, 8);
+            void *q = rc_realloc(h2, p, 0);
+            CHECK_EQ(log1.count + log2.count, 1);
+            report_log *log = log1.count ? &log1 : &log2;
+            if (log->count >= 1) {
+                CHECK_EQ(log->r[0].kind, RC_ERR_WRONG_HEAP);
+                CHECK_PTR_EQ(log->r[0].ptr, p);
+            }
+            CHECK_NULL(q); /* abandoned */
+            CHECK_EQ(bytes_held(h1), 50);
+            rc_free(q);
+        }
+    }
+    if (h1)
+        rc_heap_destroy(h1);
+    if (h2)
+        rc_heap_destroy(h2);
+
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    unsigned char *p = rc_malloc(h, 40);
+    if (CHECK_NOT_NULL(p)) {
+        p[40] = 0;
+        void *q = rc_realloc(h, p, 0);
+        const rc_error_report *r = expect_one(&log, RC_ERR_OVERRUN, p, h);
+        if (r)
+            CHECK_EQ(r->size, 40);
+        CHECK_NULL(q); /* abandoned, as for any other size */
+        rc_free(q);
+    }
+    rc_heap_destroy(h);
+}
+
+/* ---- Threads ------------------------------------------------------------- */
+
+typedef struct thread_job {
+    rc_heap *heap;
+    void *blocks[4];
+    int nblocks;
+    int claim;
+} thread_job;
+
+static void *free_in_thread(void *arg) {
+    thread_job *job = arg;
+    if (job->claim)
+        rc_heap_claim(job->heap);
+    for (int i = 0; i < job->nblocks; i++)
+        rc_free(job->blocks[i]);
+    if (job->claim) {
+        /* The new owner can use the heap normally. */
+        void *p = rc_malloc(job->heap, 100);
+        void *q = rc_malloc(job->heap, 3000);
+        rc_free(p);
+        rc_free(q);
+    }
+    return NULL;
+}
+
+static int run_thread(thread_job *job) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_in_thread, job) != 0)
+        return 0;
+    return pthread_join(t, NULL) == 0;
+}
+
+static void test_wrong_thread(void) {
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    void *small = rc_malloc(h, 60);
+    void *large = rc_malloc(h, 2000);
+    if (!CHECK_NOT_NULL(small) || !CHECK_NOT_NULL(large)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    size_t held = bytes_held(h);
+    CHECK_EQ(held, 60 + 2000);
+
+    thread_job job = {h, {small, large}, 2, 0};
+    CHECK(run_thread(&job));
+    if (CHECK_EQ(log.count, 2)) {
+        CHECK_EQ(log.r[0].kind, RC_ERR_WRONG_THREAD);
+        CHECK_PTR_EQ(log.r[0].ptr, small);
+        CHECK_PTR_EQ(log.r[0].heap, h);
+        CHECK_EQ(log.r[1].kind, RC_ERR_WRONG_THREAD);
+        CHECK_PTR_EQ(log.r[1].ptr, large);
+        CHECK_PTR_EQ(log.r[1].heap, h);
+        CHECK_EQ(log.bad_message, 0);
+    }
+    CHECK_EQ(bytes_held(h), held); /* not freed */
+
+    /* After rc_heap_claim() the other thread is the owner: no report. */
+    job.claim = 1;
+    CHECK(run_thread(&job));
+    CHECK_EQ(log.count, 2);
+    CHECK_EQ(bytes_held(h), 0);
+
+    /* Take it back; the main thread is the owner again. */
+    rc_heap_claim(h);
+    void *p = rc_malloc(h, 10);
+    rc_free(p);
+    CHECK_EQ(log.count, 2);
+    rc_heap_destroy(h);
+}
+
+/* ---- No false positives ------------------------------------------------- */
+
+static void test_clean_workload_no_reports(void) {
+    report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    test_rng r = test_rng_seed(77);
+    enum { SLOTS = 1000, OPS = 60000 };
+    static unsigned char *slot[SLOTS];
+    static size_t size[SLOTS];
+    for (int op = 0; op < OPS; op++) {
+        size_t i = test_rng_below(&r, SLOTS);
+        if (slot[i] == NULL) {
+            size[i] = test_random_size(&r);
+            slot[i] = rc_malloc(h, size[i]);
+            if (CHECK_NOT_NULL(slot[i]))
+                test_fill(slot[i], size[i], (uint32_t)i);
+        } else if (test_rng_below(&r, 3) == 0) {
+            size_t n = test_rng_below(&r, 10) ? test_rng_range(&r, 0, 600) : test_random_size(&r);
+            unsigned char *q = rc_realloc(h, slot[i], n);
+            if (CHECK_NOT_NULL(q)) {
+                size_t keep = n < size[i] ? n : size[i];
+                CHECK_PATTERN(q, keep, (uint32_t)i);
+                test_fill(q, n, (uint32_t)i);
+                slot[i] = q;
+                size[i] = n;
+            }
+        } else {
+            CHECK_PATTERN(slot[i], size[i], (uint32_t)i);
+            rc_free(slot[i]);
+            slot[i] = NULL;
+        }
+    }
+    for (int i = 0; i < SLOTS; i++)
+        rc_free(slot[i]);
+    CHECK_EQ(log.count, 0);
+    CHECK_EQ(bytes_held(h), 0);
+    rc_heap_destroy(h);
+}
+
+/* ---- The default handler aborts (in a child process) ------------------- */
+
+typedef struct child_result {
+    int ok;        /* the child ran and was waited for */
+    int signaled;  /* killed by a signal */
+    int signo;
+    int exit_code; /* if it exited */
+    char err[4096];
+} child_result;
+
+static void run_child(void (*fn)(void), child_result *res) {
+    memset(res, 0, sizeof *res);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        fn();
+        _exit(0); /* not reached if the library aborts */
+    }
+    close(fds[1]);
+    size_t len = 0;
+    for (;;) {
+        ssize_t k = read(fds[0], res->err + len, sizeof res->err - 1 - len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        if (len == sizeof res->err - 1) {
+            char sink[256]; /* keep draining so the child never blocks */
+            while (read(fds[0], sink, sizeof sink) > 0) {
+            }
+            break;
+        }
+    }
+    res->err[len] = '\0';
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return;
+    }
+    res->ok = 1;
+    if (WIFSIGNALED(status)) {
+        res->signaled = 1;
+        res->signo = WTERMSIG(status);
+    } else if (WIFEXITED(status)) {
+        res->exit_code = WEXITSTATUS(status);
+    }
+}
+
+static rc_heap *debug_heap_default_handler(void) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_DEBUG;
+    return rc_heap_new(&cfg);
+}
+
+static void child_double_free(void) {
+    rc_heap *h = debug_heap_default_handler();
+    if (h == NULL)
+        _exit(3);
+    void *p = rc_malloc(h, 93);
+    rc_free(p);
+    rc_free(p);
+}
+
+static void child_overrun(void) {
+    rc_heap *h = debug_heap_default_handler();
+    if (h == NULL)
+        _exit(3);
+    unsigned char *p = rc_malloc(h, 45);
+    p[45] = 0;
+    rc_free(p);
+}
+
+#if !TEST_ASAN
+static void child_free_malloc_pointer(void) {
+    rc_heap *h = debug_heap_default_handler();
+    if (h == NULL)
+        _exit(3);
+    void *m = malloc(64);
+    memset(m, 0, 64);
+    rc_free(m);
+}
+#endif
+
+/* A pointer into the middle of a zeroed buffer: the bytes in front of it are
+ * ours to read, so this one also runs under AddressSanitizer. */
+static void child_free_interior_pointer(void) {
+    rc_heap *h = debug_heap_default_handler();
+    if (h == NULL)
+        _exit(3);
+    unsigned char *buf = aligned_alloc(16, 4096);
+    if (buf == NULL)
+        _exit(4);
+    memset(buf, 0, 4096);
+    rc_free(buf + 2048);
+}
+
+static void expect_abort(const child_result *res, const char *needle) {
+    if (!CHECK(res->ok))
+        return;
+    CHECK_MSG(res->signaled && res->signo == SIGABRT,
+              "child was expected to die of SIGABRT (signaled %d, signal %d, exit code %d); "
+              "stderr: %.300s",
+              res->signaled, res->signo, res->exit_code, res->err);
+    CHECK_STR_CONTAINS(res->err, needle);
+}
+
+static void test_default_handler_aborts(void) {
+    child_result res;
+    run_child(child_double_free, &res);
+    expect_abort(&res, "double free");
+    run_child(child_overrun, &res);
+    expect_abort(&res, "rcgc");
+}
+
+static void test_foreign_pointer_aborts(void) {
+    child_result res;
+#if TEST_ASAN
+    CHECK_SKIP("freeing a malloc() pointer reads malloc's memory: not under ASan");
+#else
+    run_child(child_free_malloc_pointer, &res);
+    expect_abort(&res, "rcgc");
+#endif
+    run_child(child_free_interior_pointer, &res);
+    expect_abort(&res, "rcgc");
+}
+
+/* ---- RCGC_MALLOC --------------------------------------------------------- */
+
+static const char *self_exe = "/proc/self/exe";
+
+/* In the re-executed child: report the mode a heap gets, as the exit code. */
+static int env_child_main(const char *explicit_mode) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = (rc_alloc_mode)atoi(explicit_mode);
+    rc_heap *h = cfg.mode == RC_MODE_DEFAULT ? rc_heap_new(NULL) : rc_heap_new(&cfg);
+    if (h == NULL)
+        return 90;
+    int mode = (int)rc_heap_mode(h);
+    /* The heap works in that mode. */
+    void *p = rc_malloc(h, 100);
+    if (p == NULL)
+        return 91;
+    memset(p, 1, 100);
+    rc_free(p);
+    rc_heap_destroy(h);
+    return mode;
+}
+
+/* Run this program again with RCGC_MALLOC = value (NULL: unset) and return
+ * the mode a heap got there, or -1. */
+static int mode_in_child(const char *value, rc_alloc_mode explicit_mode) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (value)
+            setenv("RCGC_MALLOC", value, 1);
+        else
+            unsetenv("RCGC_MALLOC");
+        char arg[16];
+        snprintf(arg, sizeof arg, "%d", (int)explicit_mode);
+        char *argv[] = {(char *)"test_debug", (char *)"--env-child", arg, NULL};
+        execv(self_exe, argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (!WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static void test_env_mode(void) {
+    CHECK_EQ(mode_in_child("debug", RC_MODE_DEFAULT), RC_MODE_DEBUG);
+    CHECK_EQ(mode_in_child("malloc", RC_MODE_DEFAULT), RC_MODE_MALLOC);
+    CHECK_EQ(mode_in_child("pool", RC_MODE_DEFAULT), RC_MODE_POOL);
+    CHECK_EQ(mode_in_child(NULL, RC_MODE_DEFAULT), RC_MODE_POOL);
+    CHECK_EQ(mode_in_child("", RC_MODE_DEFAULT), RC_MODE_POOL);
+    CHECK_EQ(mode_in_child("no-such-mode", RC_MODE_DEFAULT), RC_MODE_POOL);
+    /* An explicit mode beats the environment. */
+    CHECK_EQ(mode_in_child("debug", RC_MODE_POOL), RC_MODE_POOL);
+    CHECK_EQ(mode_in_child("malloc", RC_MODE_DEBUG), RC_MODE_DEBUG);
+    CHECK_EQ(mode_in_child("pool", RC_MODE_MALLOC), RC_MODE_MALLOC);
+    CHECK_EQ(mode_in_child(NULL, RC_MODE_DEBUG), RC_MODE_DEBUG);
+    /* In this process too, a heap never reports RC_MODE_DEFAULT. */
+    rc_heap *h = rc_heap_new(NULL);
+    if (CHECK_NOT_NULL(h)) {
+        rc_alloc_mode m = rc_heap_mode(h);
+        CHECK(m == RC_MODE_POOL || m == RC_MODE_MALLOC || m == RC_MODE_DEBUG);
+        rc_heap_destroy(h);
+    }
+}
+
+/* ---- Malloc mode ------------------------------------------------------------ */
+
+static void test_malloc_mode(void) {
+    rc_heap *h = test_heap_new(RC_MODE_MALLOC);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(rc_heap_mode(h), RC_MODE_MALLOC);
+    enum { N = 1200 };
+    static unsigned char *p[N];
+    for (size_t n = 0; n < N; n++) {
+        p[n] = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p[n]))
+            continue;
+        CHECK(test_aligned(p[n]));
+        CHECK_GE(rc_usable_size(p[n]), n);
+        CHECK_PTR_EQ(rc_heap_of_block(p[n]), h);
+        test_fill(p[n], n, (uint32_t)n);
+    }
+    for (size_t n = 0; n < N; n++) {
+        if (p[n] == NULL)
+            continue;
+        CHECK_PATTERN(p[n], n, (uint32_t)n);
+        unsigned char *q = rc_realloc(h, p[n], N - n);
+        if (CHECK_NOT_NULL(q)) {
+            size_t keep = n < N - n ? n : N - n;
+            CHECK_PATTERN(q, keep, (uint32_t)n);
+            p[n] = q;
+        }
+    }
+    for (size_t n = 0; n < N; n += 2)
+        rc_free(p[n]);
+    unsigned char *z = rc_calloc(h, 300, 7);
+    if (CHECK_NOT_NULL(z)) {
+        CHECK_ALL_BYTES(z, 2100, 0);
+        rc_free(z);
+    }
+    CHECK_NULL(rc_calloc(h, SIZE_MAX / 2, 3));
+    unsigned char *big = rc_malloc(h, 1 << 20);
+    if (CHECK_NOT_NULL(big)) {
+        memset(big, 3, 1 << 20);
+        unsigned char *q = rc_realloc(h, big, 10);
+        if (CHECK_NOT_NULL(q)) {
+            CHECK_ALL_BYTES(q, 10, 3);
+            big = q;
+        }
+        rc_free(big);
+    }
+    void *a = rc_malloc(h, 0), *b = rc_malloc(h, 0);
+    CHECK_NOT_NULL(a);
+    CHECK_PTR_NE(a, b);
+    rc_free(a);
+    rc_free(b);
+    rc_free(NULL);
+    /* The odd half is still live: destroy reclaims it. */
+    rc_heap_destroy(h);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--env-child") == 0)
+        return env_child_main(argv[2]);
+    check_main_init(argc, argv);
+    RUN_TEST(test_fresh_and_guard_bytes);
+    RUN_TEST(test_debug_stats);
+    RUN_TEST(test_overrun);
+    RUN_TEST(test_underrun);
+    RUN_TEST(test_double_free);
+    RUN_TEST(test_realloc_reports_overrun);
+    RUN_TEST(test_serials_increase);
+    RUN_TEST(test_wrong_heap);
+    RUN_TEST(test_quarantine);
+    RUN_TEST(test_realloc_zero_checks);
+    RUN_TEST(test_wrong_thread);
+    RUN_TEST(test_clean_workload_no_reports);
+    RUN_TEST(test_default_handler_aborts);
+    RUN_TEST(test_foreign_pointer_aborts);
+    RUN_TEST(test_env_mode);
+    RUN_TEST(test_malloc_mode);
+    return check_summary();
+}

@@ -1,0 +1,510 @@
+/*
+ * test_stats_trim.c — statistics agree with what was allocated, empty arenas
+ * go back to the system (keeping at most one spare), rc_heap_trim() gives
+ * back the rest, and allocation at an arena boundary does not map and unmap
+ * an arena on every call.
+ */
+#include "check.h"
+#include "test_hooks.h"
+#include "testutil.h"
+
+#include <rcgc/heap.h>
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOLS_PER_ARENA (RC_ARENA_SIZE / RC_POOL_SIZE)
+
+/* Invariants that hold for every snapshot. */
+static void check_invariants(const rc_heap_stats *st) {
+    size_t pools = 0;
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        const rc_class_stats *cs = &st->classes[c];
+        CHECK_EQ(cs->block_size, (size_t)(c + 1) * RC_ALIGNMENT);
+        size_t cap = RC_POOL_SIZE / cs->block_size;
+        /* A pool holds at most POOL_SIZE / block_size blocks; the first pool
+         * of an arena shares its 16 KiB with the arena header and may hold
+         * fewer (but surely more than half). */
+        CHECK_LE(cs->blocks_used + cs->blocks_free, cs->pools * cap);
+        size_t pool0s = cs->pools < st->arenas ? cs->pools : st->arenas;
+        CHECK_GE(cs->blocks_used + cs->blocks_free, cs->pools * cap - pool0s * (cap / 2));
+        if (cs->blocks_used)
+            CHECK_GE(cs->pools, 1);
+        pools += cs->pools;
+    }
+    CHECK_LE(pools + st->pools_free, st->arenas * POOLS_PER_ARENA);
+    CHECK_GE(st->arenas_high_water, st->arenas);
+    CHECK_EQ(st->arenas_allocated - st->arenas_freed, st->arenas);
+    CHECK_LE(st->bytes_in_use, st->bytes_from_os);
+    CHECK_GE(st->bytes_from_os, st->arenas * RC_ARENA_SIZE + st->large_bytes);
+    CHECK_GE(st->bytes_high_water, st->bytes_from_os);
+    CHECK_EQ(st->bytes_requested, st->bytes_in_use); /* pool mode */
+    if (st->large_blocks == 0)
+        CHECK_EQ(st->large_bytes, 0);
+}
+
+static void test_class_stats(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    rc_heap_stats st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(test_small_used(&st), 0);
+    CHECK_EQ(st.large_blocks, 0);
+    CHECK_EQ(st.bytes_in_use, 0);
+    CHECK_EQ(st.max_bytes, 0);
+    CHECK_EQ(st.failed_allocs, 0);
+
+    enum { N = 1000 };
+    static void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = rc_malloc(h, 32);
+        CHECK_NOT_NULL(p[i]);
+    }
+    st = test_stats(h);
+    check_invariants(&st);
+    const rc_class_stats *c32 = &st.classes[1];
+    CHECK_EQ(c32->block_size, 32);
+    CHECK_EQ(c32->blocks_used, N);
+    CHECK_GE(c32->pools, 1);
+    CHECK_EQ(test_small_used(&st), N);
+    CHECK_GE(st.arenas, 1);
+    CHECK_GE(st.arenas_allocated, 1);
+    CHECK_EQ(st.bytes_in_use, (size_t)N * 32);
+    CHECK_GE(st.bytes_from_os, st.bytes_in_use);
+
+    /* Large blocks (sizes multiple of 16, so "payload" is unambiguous). */
+    const size_t ls[] = {1008, 5008, 100000};
+    void *lp[3];
+    size_t lsum = 0;
+    for (int i = 0; i < 3; i++) {
+        lp[i] = rc_malloc(h, ls[i]);
+        CHECK_NOT_NULL(lp[i]);
+        lsum += ls[i];
+    }
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.large_blocks, 3);
+    CHECK_GE(st.large_bytes, lsum);
+    CHECK_EQ(st.bytes_in_use, (size_t)N * 32 + lsum);
+    CHECK_GE(st.bytes_from_os, st.arenas * RC_ARENA_SIZE + lsum);
+    CHECK_EQ(st.classes[1].blocks_used, N); /* large blocks are not in classes */
+
+    /* Free half of the small ones. */
+    for (int i = 0; i < N; i += 2) {
+        rc_free(p[i]);
+        p[i] = NULL;
+    }
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.classes[1].blocks_used, N / 2);
+    CHECK_EQ(st.bytes_in_use, (size_t)(N / 2) * 32 + lsum);
+
+    rc_free(lp[1]);
+    st = test_stats(h);
+    CHECK_EQ(st.large_blocks, 2);
+    CHECK_EQ(st.bytes_in_use, (size_t)(N / 2) * 32 + lsum - ls[1]);
+
+    for (int i = 0; i < N; i++)
+        rc_free(p[i]);
+    rc_free(lp[0]);
+    rc_free(lp[2]);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(test_small_used(&st), 0);
+    CHECK_EQ(st.large_blocks, 0);
+    CHECK_EQ(st.large_bytes, 0);
+    CHECK_EQ(st.bytes_in_use, 0);
+    CHECK_LE(st.arenas, 1);
+    CHECK_GE(st.arenas_high_water, 1);
+    rc_heap_destroy(h);
+}
+
+/* bytes_from_os is documented as "arenas + large blocks held from the
+ * system": exactly arenas * RC_ARENA_SIZE + large_bytes, so 0 for a heap
+ * that holds neither. */
+static void test_bytes_from_os_accounting(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.bytes_from_os, 0);
+    void *s = rc_malloc(h, 100), *l = rc_malloc(h, 7000);
+    st = test_stats(h);
+    CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE + st.large_bytes);
+    rc_free(s);
+    rc_free(l);
+    rc_heap_trim(h);
+    st = test_stats(h);
+    CHECK_EQ(st.arenas, 0);
+    CHECK_EQ(st.bytes_from_os, 0);
+    rc_heap_destroy(h);
+}
+
+/* Several classes at once: each class counts its own blocks. */
+static void test_every_class_counts(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    enum { PER = 37 };
+    static void *p[RC_NUM_CLASSES][PER];
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
+        for (int i = 0; i < PER; i++)
+            p[c][i] = rc_malloc(h, (size_t)(c + 1) * RC_ALIGNMENT - (size_t)(i % RC_ALIGNMENT));
+    rc_heap_stats st = test_stats(h);
+    check_invariants(&st);
+    size_t bytes = 0;
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        CHECK_EQ(st.classes[c].blocks_used, PER);
+        bytes += PER * st.classes[c].block_size;
+    }
+    CHECK_EQ(st.bytes_in_use, bytes);
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
+        for (int i = 0; i < PER; i++)
+            rc_free(p[c][i]);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(test_small_used(&st), 0);
+    rc_heap_destroy(h);
+}
+
+/* Many random blocks freed in random order: empty arenas are given back as
+ * they empty, keeping at most one spare, without rc_heap_trim(). */
+static void test_churn_returns_arenas(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    /* What an empty heap holds (its own bookkeeping may count). */
+    const size_t base_bytes = test_stats(h).bytes_from_os;
+    CHECK_LT(base_bytes, RC_ARENA_SIZE);
+    enum { N = 100000 };
+    void **p = calloc(N, sizeof *p);
+    if (!CHECK_NOT_NULL(p)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    test_rng r = test_rng_seed(31337);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            p[i] = rc_malloc(h, test_random_size(&r));
+            CHECK_NOT_NULL(p[i]);
+        }
+        rc_heap_stats st = test_stats(h);
+        check_invariants(&st);
+        CHECK_GE(st.arenas, 2);
+        size_t peak = st.arenas;
+        test_shuffle(&r, p, N);
+        for (int i = 0; i < N; i++) {
+            rc_free(p[i]);
+            if (i % 10000 == 0) {
+                st = test_stats(h);
+                check_invariants(&st);
+            }
+        }
+        st = test_stats(h);
+        check_invariants(&st);
+        CHECK_EQ(test_small_used(&st), 0);
+        CHECK_EQ(st.large_blocks, 0);
+        CHECK_LE(st.arenas, 1);
+        CHECK_GE(st.arenas_high_water, peak);
+        CHECK_GE(st.arenas_freed, peak - 1);
+    }
+
+    /* A steady state with live blocks, then drained. */
+    for (int i = 0; i < N; i++)
+        p[i] = NULL;
+    for (int op = 0; op < 200000; op++) {
+        size_t i = test_rng_below(&r, 20000);
+        if (p[i]) {
+            rc_free(p[i]);
+            p[i] = NULL;
+        } else {
+            p[i] = rc_malloc(h, test_random_size(&r));
+        }
+    }
+    rc_heap_stats st = test_stats(h);
+    check_invariants(&st);
+    test_shuffle(&r, p, 20000);
+    for (int i = 0; i < 20000; i++)
+        rc_free(p[i]);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_LE(st.arenas, 1);
+
+    /* Trim gives back the spare (and anything else idle). */
+    size_t before = st.arenas;
+    size_t got = rc_heap_trim(h);
+    if (before > 0) {
+        CHECK_GT(got, 0);
+        CHECK_GE(got, before * RC_ARENA_SIZE);
+    }
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.arenas, 0);
+    CHECK_EQ(st.pools_free, 0);
+    CHECK_EQ(st.bytes_from_os, base_bytes);
+    CHECK_EQ(st.arenas_allocated, st.arenas_freed);
+    CHECK_EQ(rc_heap_trim(h), 0); /* nothing left to give */
+
+    /* The heap still works after a trim. */
+    void *q = rc_malloc(h, 100);
+    CHECK_NOT_NULL(q);
+    st = test_stats(h);
+    CHECK_EQ(st.arenas, 1);
+    check_invariants(&st);
+    rc_free(q);
+    free(p);
+    rc_heap_destroy(h);
+}
+
+/* Trim with live blocks: it only gives back what is idle. */
+static void test_trim_with_live_blocks(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    enum { N = 60000 };
+    static unsigned char *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = rc_malloc(h, 64);
+        if (CHECK_NOT_NULL(p[i]))
+            test_fill(p[i], 64, (uint32_t)i);
+    }
+    /* Free all but every 997th block. */
+    for (int i = 0; i < N; i++) {
+        if (i % 997 != 0) {
+            rc_free(p[i]);
+            p[i] = NULL;
+        }
+    }
+    rc_heap_stats before = test_stats(h);
+    check_invariants(&before);
+    size_t got = rc_heap_trim(h);
+    rc_heap_stats after = test_stats(h);
+    check_invariants(&after);
+    CHECK_GE(after.arenas, 1);
+    CHECK_EQ(after.classes[test_class_of(64)].blocks_used,
+             before.classes[test_class_of(64)].blocks_used);
+    CHECK_EQ(before.bytes_from_os - after.bytes_from_os, got);
+    for (int i = 0; i < N; i++) {
+        if (p[i]) {
+            CHECK_PATTERN(p[i], 64, (uint32_t)i);
+            rc_free(p[i]);
+        }
+    }
+    after = test_stats(h);
+    CHECK_LE(after.arenas, 1);
+    rc_heap_trim(h);
+    after = test_stats(h);
+    CHECK_EQ(after.arenas, 0);
+    rc_heap_destroy(h);
+}
+
+static void test_high_water(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    enum { N = 3 * (int)(RC_ARENA_SIZE / 256) + 100 }; /* more than 3 arenas of 256-byte blocks */
+    static void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = rc_malloc(h, 256);
+    rc_heap_stats st = test_stats(h);
+    CHECK_GE(st.arenas, 4);
+    size_t peak_arenas = st.arenas, peak_bytes = st.bytes_from_os;
+    void *big = rc_malloc(h, 3u << 20);
+    CHECK_NOT_NULL(big);
+    st = test_stats(h);
+    CHECK_GE(st.bytes_high_water, peak_bytes + (3u << 20));
+    peak_bytes = st.bytes_high_water;
+    rc_free(big);
+    for (int i = 0; i < N; i++)
+        rc_free(p[i]);
+    rc_heap_trim(h);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.arenas, 0);
+    CHECK_EQ(st.arenas_high_water, peak_arenas);
+    CHECK_EQ(st.bytes_high_water, peak_bytes);
+    CHECK_EQ(st.arenas_allocated, st.arenas_freed);
+    CHECK_GE(st.arenas_allocated, peak_arenas);
+    rc_heap_destroy(h);
+}
+
+/* Allocation that keeps crossing an arena boundary must not map and unmap an
+ * arena every time (the spare arena is the hysteresis). */
+static void test_arena_boundary_no_thrash(void) {
+    const size_t sizes[] = {64, 16, 512};
+    for (size_t s = 0; s < 3; s++) {
+        size_t sz = sizes[s];
+        test_hooks t;
+        test_hooks_init(&t, false);
+        rc_heap *h = test_hooked_heap(&t, RC_MODE_POOL, 0);
+        if (!CHECK_NOT_NULL(h)) {
+            test_hooks_fini(&t);
+            return;
+        }
+        /* Fill exactly until the block that needed a second arena. */
+        size_t limit = 2 * RC_ARENA_SIZE / sz + 100;
+        void **p = calloc(limit, sizeof *p);
+        if (!CHECK_NOT_NULL(p)) {
+            rc_heap_destroy(h);
+            test_hooks_fini(&t);
+            return;
+        }
+        size_t n = 0;
+        while (n < limit) {
+            unsigned long calls = t.arena.calls;
+            p[n] = rc_malloc(h, sz);
+            if (!CHECK_NOT_NULL(p[n]))
+                break;
+            n++;
+            /* p[n - 1] made the heap take its second arena: it is the first
+             * block of the new arena. */
+            if (t.arena.calls > calls && test_stats(h).arenas == 2)
+                break;
+        }
+        CHECK_LT(n, limit);
+        CHECK_EQ(test_stats(h).arenas, 2);
+
+        unsigned long calls0 = t.arena.calls, frees0 = t.arena_frees;
+        size_t alloc0 = test_stats(h).arenas_allocated;
+        for (int i = 0; i < 10000 && n > 0; i++) {
+            rc_free(p[n - 1]);
+            p[n - 1] = rc_malloc(h, sz);
+            if (!CHECK_NOT_NULL(p[n - 1]))
+                break;
+        }
+        CHECK_LE(t.arena.calls - calls0, 3);
+        CHECK_LE(t.arena_frees - frees0, 3);
+        CHECK_LE(test_stats(h).arenas_allocated - alloc0, 3);
+
+        /* Same with a burst: free the last 100 blocks, allocate them again. */
+        calls0 = t.arena.calls;
+        for (int round = 0; round < 200 && n > 100; round++) {
+            for (size_t i = n - 100; i < n; i++)
+                rc_free(p[i]);
+            for (size_t i = n - 100; i < n; i++)
+                p[i] = rc_malloc(h, sz);
+        }
+        CHECK_LE(t.arena.calls - calls0, 3);
+
+        /* Drain and refill across the boundary: grow to one and a half
+         * arenas, then repeatedly free two thirds of the blocks (the whole
+         * second arena's worth and more, so that no cache in front of the
+         * pools can hold them) and allocate them again. */
+        size_t n1 = n - 1; /* blocks that filled the first arena */
+        size_t total = n1 + n1 / 2;
+        if (total > limit)
+            total = limit;
+        for (; n < total; n++) {
+            p[n] = rc_malloc(h, sz);
+            if (!CHECK_NOT_NULL(p[n]))
+                break;
+        }
+        CHECK_EQ(test_stats(h).arenas, 2);
+        calls0 = t.arena.calls;
+        frees0 = t.arena_frees;
+        size_t keep = n1 / 2;
+        for (int round = 0; round < 30 && n > keep; round++) {
+            for (size_t i = n; i-- > keep;)
+                rc_free(p[i]);
+            for (size_t i = keep; i < n; i++)
+                p[i] = rc_malloc(h, sz);
+        }
+        CHECK_LE(t.arena.calls - calls0, 3);
+        CHECK_LE(t.arena_frees - frees0, 3);
+
+        for (size_t i = 0; i < n; i++)
+            rc_free(p[i]);
+        free(p);
+        rc_heap_stats st = test_stats(h);
+        check_invariants(&st);
+        CHECK_LE(st.arenas, 1);
+        rc_heap_destroy(h);
+        CHECK_EQ(t.nlive, 0);
+        CHECK_EQ(t.mismatches, 0);
+        test_hooks_fini(&t);
+    }
+}
+
+/* Does some line of `text` hold both words as whole tokens? */
+static int line_has_tokens(const char *text, const char *a, const char *b) {
+    const char *line = text;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        int found_a = 0, found_b = 0;
+        size_t i = 0;
+        while (i < len) {
+            while (i < len && !isalnum((unsigned char)line[i]))
+                i++;
+            size_t start = i;
+            while (i < len && isalnum((unsigned char)line[i]))
+                i++;
+            size_t tl = i - start;
+            if (tl == strlen(a) && strncmp(line + start, a, tl) == 0)
+                found_a = 1;
+            if (tl == strlen(b) && strncmp(line + start, b, tl) == 0)
+                found_b = 1;
+        }
+        if (found_a && found_b)
+            return 1;
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    return 0;
+}
+
+static size_t print_to_buffer(const rc_heap *h, char *buf, size_t cap) {
+    FILE *f = tmpfile();
+    if (f == NULL)
+        return 0;
+    rc_heap_print_stats(h, f);
+    fflush(f);
+    rewind(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
+}
+
+static void test_print_stats(void) {
+    rc_heap *h = test_heap_new(RC_MODE_POOL);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    static char buf[1 << 16];
+    /* An empty heap prints fine. */
+    CHECK_GT(print_to_buffer(h, buf, sizeof buf), 0);
+    CHECK_STR_CONTAINS(buf, "arenas");
+
+    enum { N = 777 };
+    static void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = rc_malloc(h, 32);
+    void *big = rc_malloc(h, 12345);
+    size_t len = print_to_buffer(h, buf, sizeof buf);
+    CHECK_GT(len, 0);
+    CHECK_STR_CONTAINS(buf, "arenas");
+    CHECK_MSG(line_has_tokens(buf, "32", "777"),
+              "no line of the stats table shows class 32 with 777 blocks used:\n%.800s", buf);
+    for (int i = 0; i < N; i++)
+        rc_free(p[i]);
+    rc_free(big);
+    rc_heap_destroy(h);
+}
+
+int main(int argc, char **argv) {
+    check_main_init(argc, argv);
+    RUN_TEST(test_class_stats);
+    RUN_TEST(test_bytes_from_os_accounting);
+    RUN_TEST(test_every_class_counts);
+    RUN_TEST(test_churn_returns_arenas);
+    RUN_TEST(test_trim_with_live_blocks);
+    RUN_TEST(test_high_water);
+    RUN_TEST(test_arena_boundary_no_thrash);
+    RUN_TEST(test_print_stats);
+    return check_summary();
+}
