@@ -12,9 +12,9 @@
  * that called rc_heap_claim()); debug mode reports violations.
  *
  * The one process-wide structure is the arena map (see src/alloc/arena_map.c):
- * a lock-free radix index from address to arena, written only when an arena
- * is mapped or unmapped, read by rc_free() to tell pool blocks from large
- * blocks without reading memory rcgc did not allocate.
+ * a bitmap with one bit per 1 MiB of address space, changed atomically only
+ * when an arena is mapped or unmapped, read by rc_free() to tell pool blocks
+ * from large blocks without reading memory rcgc did not allocate.
  */
 #ifndef RCGC_HEAP_H
 #define RCGC_HEAP_H

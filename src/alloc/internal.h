@@ -19,7 +19,7 @@
  * in the arena header, so a pool's memory is nothing but blocks and a pool's
  * descriptor is found from a block by address arithmetic:
  *
- *     arena = arena_map_lookup(p)            (also proves p is ours)
+ *     arena = rc_arena_map_lookup(p)         (one bit; proves p is ours)
  *     pool  = &arena->pools[(p >> 14) & 63]
  *
  * Pool 0 shares the first 16 KiB with the header and holds fewer blocks.
