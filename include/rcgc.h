@@ -12,5 +12,7 @@
 
 #include "rcgc/heap.h"
 #include "rcgc/object.h"
+#include "rcgc/gc.h"
+#include "rcgc/weakref.h"
 
 #endif /* RCGC_H */

@@ -31,9 +31,9 @@
 #define RC_OF_GC (1u << 16)        /* has a GC head */
 #define RC_OF_FINALIZED (1u << 17) /* finalize has run */
 #define RC_OF_TRACKED (1u << 18)   /* in a collector list (gc layer) */
-#define RC_OF_FROZEN (1u << 19)    /* in the permanent generation (gc layer) */
-#define RC_OF_GEN_SHIFT 20         /* two bits: generation 0..2 (gc layer) */
-#define RC_OF_GEN_MASK (3u << RC_OF_GEN_SHIFT)
+#define RC_OF_COLLECTING (1u << 19) /* in the set a collection examines (gc layer) */
+#define RC_OF_REACHABLE (1u << 20)  /* found reachable during marking (gc layer) */
+#define RC_OF_WEAKREFD (1u << 21)   /* weak references to it may exist (gc layer) */
 #define RC_MAX_TYPES 0xFFFFu
 
 /* The GC head in front of the header of RC_TYPE_GC objects.  The gc layer
@@ -52,13 +52,6 @@ typedef struct rc_type_slot {
     uint32_t index;
 } rc_type_slot;
 
-/* Hooks the gc layer installs so the object layer can notify it without
- * depending on it. */
-typedef struct rc_gc_hooks {
-    void (*on_new)(rc_heap *h, void *o);     /* a GC object was made */
-    void (*on_free)(rc_heap *h, void *o);    /* a GC object is about to be freed */
-} rc_gc_hooks;
-
 typedef struct rc_objstate {
     const rc_type **types;   /* by index; [0] unused */
     size_t *live_of;         /* live objects per type index */
@@ -72,8 +65,6 @@ typedef struct rc_objstate {
     rc_gchead *pending_gc;   /* GC objects, chained through gc prev */
     void **pending;          /* other objects: a stack */
     size_t npending, pending_cap;
-
-    const rc_gc_hooks *gc;   /* NULL until the gc layer attaches */
 } rc_objstate;
 
 /* The heap's object state, created on first use (NULL if that fails). */
@@ -87,5 +78,13 @@ static inline size_t rc_prefix_size(uint32_t info) {
 static inline void *rc_block_of(const void *o) {
     return (char *)(uintptr_t)o - rc_prefix_size(rc_info(o));
 }
+
+/* The collector's side of an object's life (src/gc/).  The object layer and
+ * the collector form one object system, as in Lua: object.c tells the
+ * collector of each container's birth and death, and the collector frees
+ * garbage through reference counting. */
+bool rc__gc_track_new(rc_heap *h, void *o);   /* may collect first; false: no memory */
+void rc__gc_forget(rc_heap *h, void *o);      /* a container is being freed */
+void rc__weakrefs_clear(rc_heap *h, void *o); /* o dies: clear its weakrefs, run callbacks */
 
 #endif

@@ -109,8 +109,12 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
 #ifdef RCGC_REF_DEBUG
     st->total_refs++;
 #endif
-    if (gc && st->gc)
-        st->gc->on_new(h, o);
+    if (gc && !rc__gc_track_new(h, o)) {
+        st->live--;
+        st->live_of[idx]--;
+        rc_free(block);
+        return NULL;
+    }
     return o;
 }
 
@@ -181,8 +185,8 @@ static void destroy_and_free(rc_heap *h, rc_objstate *st, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     uint32_t info = hd->info;
     const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
-    if ((info & RC_OF_GC) && st->gc)
-        st->gc->on_free(h, o);
+    if (info & RC_OF_GC)
+        rc__gc_forget(h, o);
     if (t->destroy)
         t->destroy(o);
     else if (t->traverse)
@@ -197,8 +201,7 @@ static void destroy_and_free(rc_heap *h, rc_objstate *st, void *o) {
  * it at once, recursing). */
 static bool defer(rc_heap *h, rc_objstate *st, void *o) {
     if (rc_info(o) & RC_OF_GC) {
-        if (st->gc)
-            st->gc->on_free(h, o); /* untrack: the head's links are ours now */
+        rc__gc_forget(h, o); /* untrack: the head's links are ours now */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
         st->pending_gc = g;
@@ -250,6 +253,13 @@ void rc__dealloc(void *o) {
             return; /* the finalizer made it immortal */
         if (--hd->refcnt != 0)
             return; /* resurrected */
+    }
+    if (hd->info & RC_OF_WEAKREFD) {
+        /* clear weak references (their callbacks may resurrect o) */
+        hd->refcnt = 1;
+        rc__weakrefs_clear(h, o);
+        if (hd->refcnt == RC_IMMORTAL_REFCNT || --hd->refcnt != 0)
+            return;
     }
     hd->refcnt = 0;
     if (st->depth >= RC_DEALLOC_DEPTH && defer(h, st, o))

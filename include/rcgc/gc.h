@@ -1,0 +1,130 @@
+/*
+ * rcgc/gc.h — the generational cycle collector: the seed's `gc` module, per heap.
+ *
+ * Reference counting frees an object the moment its last reference goes, but
+ * a group of objects that refer to each other in a cycle never reaches zero.
+ * The collector finds such groups among the objects of RC_TYPE_GC types
+ * ("containers"): a container is garbage when every reference to it comes
+ * from other containers of the group being collected.
+ *
+ * Containers are tracked from creation in generation 0.  Allocations minus
+ * deallocations of containers past threshold 0 collect generation 0;
+ * survivors move up one generation; every threshold-1 collections of a
+ * generation collect the next one.  A full collection (generation 2) also
+ * waits until the objects awaiting it exceed 25% of the long-lived ones, so
+ * its cost stays proportional as the heap grows.  Defaults: (700, 10, 10).
+ *
+ * Unreachable objects are handled as PEP 442 asks:
+ *   1. weak references to them are cleared; callbacks run for the weakrefs
+ *      that are themselves still reachable;
+ *   2. finalizers run, once per object;
+ *   3. the group is checked again: whatever a finalizer resurrected, and
+ *      everything reachable from it, survives;
+ *   4. `clear` is called on the rest to break the cycles, and reference
+ *      counting frees them.  Objects that nothing could clear (no `clear`
+ *      in their group) are uncollectable and go to the garbage list.
+ */
+#ifndef RCGC_GC_H
+#define RCGC_GC_H
+
+#include "rcgc/object.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RC_GC_GENERATIONS 3
+
+/* Debug flags (rc_gc_set_debug), as CPython's gc module. */
+#define RC_GC_DEBUG_STATS 0x01u         /**< print statistics of each collection */
+#define RC_GC_DEBUG_COLLECTABLE 0x02u   /**< print collectable objects found */
+#define RC_GC_DEBUG_UNCOLLECTABLE 0x04u /**< print uncollectable objects found */
+#define RC_GC_DEBUG_SAVEALL 0x20u       /**< keep every unreachable object in the garbage list */
+#define RC_GC_DEBUG_LEAK \
+    (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_UNCOLLECTABLE | RC_GC_DEBUG_SAVEALL)
+
+/** Collect generations 0..generation (2 = full).  Returns the number of
+ *  unreachable objects found (collected + uncollectable), 0 if a collection
+ *  is already running in this heap (re-entrant call from a finalizer or
+ *  callback), -1 for a bad generation. */
+RC_API intptr_t rc_gc_collect(rc_heap *h, int generation);
+
+/** Automatic collection on (the default) or off. */
+RC_API void rc_gc_enable(rc_heap *h);
+RC_API void rc_gc_disable(rc_heap *h);
+RC_API int rc_gc_is_enabled(rc_heap *h);
+
+/** Thresholds; threshold 0 == 0 disables automatic collection. */
+RC_API void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2);
+RC_API void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]);
+/** Counts: container allocations minus deallocations since the last
+ *  generation-0 collection; collections of generation 0 (resp. 1) since
+ *  the last collection of generation 1 (resp. 2). */
+RC_API void rc_gc_get_count(rc_heap *h, long out[RC_GC_GENERATIONS]);
+
+/** Move every tracked object to the permanent generation, which collections
+ *  ignore (e.g. before fork, or after loading long-lived data). */
+RC_API void rc_gc_freeze(rc_heap *h);
+/** Move the permanent generation back to the oldest generation. */
+RC_API void rc_gc_unfreeze(rc_heap *h);
+RC_API size_t rc_gc_freeze_count(rc_heap *h);
+
+/** Is o tracked by the collector?  (Only RC_TYPE_GC objects can be.) */
+RC_API int rc_gc_is_tracked(const void *o);
+/** Stop tracking o: for a container that will hold only atomic values
+ *  (CPython untracks such tuples and dicts).  Untracked objects are never
+ *  collected; their references still count. */
+RC_API void rc_gc_untrack(void *o);
+/** Track o again (in generation 0).  No-op if not a container or tracked. */
+RC_API void rc_gc_track(void *o);
+/** Has o's finalizer run (by reference counting or by the collector)? */
+RC_API int rc_gc_is_finalized(const void *o);
+
+/** Call fn for each tracked object of a generation (0..2; 3 = permanent;
+ *  -1 = all).  fn must not create or free containers. */
+RC_API void rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg),
+                              void *arg);
+/** Call fn for each tracked object that refers to any of objs[0..n). */
+RC_API void rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
+                                void (*fn)(void *referrer, void *arg), void *arg);
+/** Call fn for each object o refers to (its type's traverse). */
+RC_API void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg);
+
+/** Callbacks run at the start and the end of every collection. */
+typedef enum rc_gc_phase { RC_GC_START, RC_GC_STOP } rc_gc_phase;
+typedef struct rc_gc_info {
+    int generation;
+    size_t collected;     /**< at RC_GC_STOP: objects freed or saved */
+    size_t uncollectable; /**< at RC_GC_STOP: objects put in the garbage list */
+} rc_gc_info;
+typedef void (*rc_gc_callback)(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void *arg);
+/** Add a callback (0) or fail for lack of memory (-1). */
+RC_API int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg);
+/** Remove the first callback registered with (cb, arg): 0, or -1 if none. */
+RC_API int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg);
+
+typedef struct rc_gc_gen_stats {
+    size_t collections;   /**< collections of this generation */
+    size_t collected;     /**< objects collected by them */
+    size_t uncollectable; /**< objects found uncollectable by them */
+} rc_gc_gen_stats;
+RC_API void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]);
+/** Tracked objects now in a generation (0..2, 3 = permanent). */
+RC_API size_t rc_gc_generation_size(rc_heap *h, int generation);
+
+/** The garbage list: uncollectable objects, and with RC_GC_DEBUG_SAVEALL every
+ *  unreachable object.  The list holds a reference to each. */
+RC_API size_t rc_gc_garbage_count(rc_heap *h);
+/** Borrowed reference to entry i (NULL when out of range). */
+RC_API void *rc_gc_garbage_get(rc_heap *h, size_t i);
+/** Empty the garbage list, dropping its references. */
+RC_API void rc_gc_garbage_clear(rc_heap *h);
+
+/** Debug flags and where their output goes (NULL: stderr). */
+RC_API void rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out);
+RC_API unsigned rc_gc_get_debug(rc_heap *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_GC_H */

@@ -1,0 +1,599 @@
+/*
+ * src/gc/gc.c — the generational cycle collector.
+ *
+ * A collection of generation g:
+ *
+ *   merge generations 0..g into one list, `young`
+ *   update_refs      gc_refs(o) = refcount(o)                 for o in young
+ *   subtract_refs    gc_refs(c) -= 1 for each reference o -> c, both in young
+ *   mark_reachable   o with gc_refs > 0 is referenced from outside: it and
+ *                    everything it reaches (within young) is reachable
+ *   partition        reachable -> survivors (moved up a generation),
+ *                    the rest -> unreachable
+ *   weakrefs         cleared; callbacks of reachable weakrefs run
+ *   finalize         each unreachable object's finalizer, once ever
+ *   resurrection     the three marking steps again, on the unreachable set
+ *                    alone: what a finalizer made reachable survives
+ *   delete           clear() each remaining object (held by a temporary
+ *                    reference), and reference counting frees them; what
+ *                    survives without having a clear of its own is
+ *                    uncollectable and goes to the garbage list
+ *
+ * The marking steps allocate nothing: gc_refs live in the GC head's `prev`
+ * field and the marking stack is threaded through it too (lists keep only
+ * `next` until partition rebuilds them), so a collection cannot fail for
+ * lack of memory.  Only user code (weakref callbacks, finalizers, clear)
+ * can free objects, and by then every list is doubly linked again, so an
+ * object freed in the middle simply unlinks itself.
+ */
+#include "gc/internal.h"
+
+#include <string.h>
+#include <time.h>
+
+/* ---- State -------------------------------------------------------------------- */
+
+rc_gcstate *rc__gc_state(rc_heap *h) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    if (RC_LIKELY(gs != NULL))
+        return gs;
+    gs = rc_calloc(h, 1, sizeof *gs);
+    if (!gs)
+        return NULL;
+    for (int i = 0; i <= RC_GC_GENERATIONS; i++)
+        gclist_init(&gs->gen[i]);
+    gs->threshold[0] = 700;
+    gs->threshold[1] = 10;
+    gs->threshold[2] = 10;
+    gs->enabled = true;
+    rc_heap_layer(h, RC_LAYER_GC) = gs;
+    return gs;
+}
+
+static FILE *debug_out(const rc_gcstate *gs) { return gs->debug_out ? gs->debug_out : stderr; }
+
+static rc_objstate *objstate(rc_heap *h) { return rc_heap_layer(h, RC_LAYER_OBJECT); }
+
+static const rc_type *type_of(const rc_objstate *st, const void *o) {
+    return st->types[rc_info(o) & RC_INFO_TYPE_MASK];
+}
+
+static size_t gclist_size(const rc_gchead *l) {
+    size_t n = 0;
+    for (const rc_gchead *g = l->next; g != l; g = g->next)
+        n++;
+    return n;
+}
+
+/* ---- Tracking --------------------------------------------------------------------- */
+
+static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen);
+
+/* The automatic trigger (CPython's collect_generations): the oldest
+ * generation whose count passed its threshold, but a full collection only
+ * when enough objects await it. */
+static void collect_generations(rc_heap *h, rc_gcstate *gs) {
+    for (int i = RC_GC_GENERATIONS - 1; i >= 0; i--) {
+        if (gs->count[i] <= gs->threshold[i])
+            continue;
+        if (i == RC_GC_GENERATIONS - 1 && gs->long_lived_pending < gs->long_lived_total / 4)
+            continue;
+        collect_with_callbacks(h, gs, i);
+        break;
+    }
+}
+
+bool rc__gc_track_new(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return false;
+    gs->count[0]++;
+    if (gs->count[0] > gs->threshold[0] && gs->enabled && gs->threshold[0] && !gs->collecting)
+        collect_generations(h, gs); /* before o is linked: it is not examined */
+    gclist_append(&gs->gen[0], RC_GCHEAD(o));
+    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
+    return true;
+}
+
+void rc__gc_forget(rc_heap *h, void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    if (hd->info & RC_OF_TRACKED) {
+        gclist_unlink(RC_GCHEAD(o));
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
+        if (gs->count[0] > 0) /* allocations minus deallocations */
+            gs->count[0]--;
+    }
+}
+
+int rc_gc_is_tracked(const void *o) { return (rc_info(o) & RC_OF_TRACKED) != 0; }
+
+int rc_gc_is_finalized(const void *o) { return rc_is_finalized(o); }
+
+void rc_gc_untrack(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if (hd->info & RC_OF_TRACKED) {
+        gclist_unlink(RC_GCHEAD(o));
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
+    }
+}
+
+void rc_gc_track(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if (!(hd->info & RC_OF_GC) || (hd->info & RC_OF_TRACKED))
+        return;
+    rc_gcstate *gs = rc__gc_state(rc_heap_of(o));
+    if (!gs)
+        return; /* cannot happen: the state exists once a container was made */
+    gclist_append(&gs->gen[0], RC_GCHEAD(o));
+    hd->info |= RC_OF_TRACKED;
+}
+
+/* ---- Marking ---------------------------------------------------------------------- */
+
+#define GC_REFS(g) ((uintptr_t)(g)->prev)
+#define SET_GC_REFS(g, n) ((g)->prev = (rc_gchead *)(uintptr_t)(n))
+
+static bool in_collected_set(const void *o) {
+    return (rc_info(o) & (RC_OF_GC | RC_OF_COLLECTING)) == (RC_OF_GC | RC_OF_COLLECTING);
+}
+
+/* gc_refs = refcount; from here until partition, only `next` links hold. */
+static void update_refs(rc_gchead *list) {
+    for (rc_gchead *g = list->next; g != list; g = g->next) {
+        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+        SET_GC_REFS(g, hd->refcnt);
+        hd->info |= RC_OF_COLLECTING;
+    }
+}
+
+static void visit_subtract(void *child, void *arg) {
+    (void)arg;
+    if (child && in_collected_set(child)) {
+        rc_gchead *g = RC_GCHEAD(child);
+        if (GC_REFS(g) > 0) /* a traverse reporting more than the count is a bug; do not wrap */
+            SET_GC_REFS(g, GC_REFS(g) - 1);
+    }
+}
+
+static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
+    for (rc_gchead *g = list->next; g != list; g = g->next) {
+        void *o = RC_FROM_GCHEAD(g);
+        type_of(st, o)->traverse(o, visit_subtract, NULL);
+    }
+}
+
+static void visit_reach(void *child, void *arg) {
+    if (!child)
+        return;
+    rc_objhead *hd = RC_OBJHEAD(child);
+    if ((hd->info & (RC_OF_GC | RC_OF_COLLECTING | RC_OF_REACHABLE)) ==
+        (RC_OF_GC | RC_OF_COLLECTING)) {
+        rc_gchead **stack = arg;
+        rc_gchead *g = RC_GCHEAD(child);
+        hd->info |= RC_OF_REACHABLE;
+        g->prev = *stack; /* gc_refs no longer matters: push */
+        *stack = g;
+    }
+}
+
+/* Mark everything reachable from objects referenced from outside the list:
+ * depth first, the stack threaded through `prev`. */
+static void mark_reachable(const rc_objstate *st, rc_gchead *list) {
+    for (rc_gchead *g = list->next; g != list; g = g->next) {
+        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+        if ((hd->info & RC_OF_REACHABLE) || GC_REFS(g) == 0)
+            continue;
+        hd->info |= RC_OF_REACHABLE;
+        rc_gchead *stack = g;
+        g->prev = NULL;
+        while (stack) {
+            rc_gchead *top = stack;
+            stack = top->prev;
+            void *o = RC_FROM_GCHEAD(top);
+            type_of(st, o)->traverse(o, visit_reach, &stack);
+        }
+    }
+}
+
+/* Split `list` (singly linked after marking) into its reachable objects,
+ * which stay in `list` with their collection flags cleared, and the rest,
+ * appended to `unreachable` still flagged RC_OF_COLLECTING.  Both end doubly
+ * linked.  Returns the number of reachable objects. */
+static size_t partition(rc_gchead *list, rc_gchead *unreachable) {
+    size_t kept = 0;
+    rc_gchead *g = list->next;
+    gclist_init(list);
+    while (g != list) {
+        rc_gchead *next = g->next;
+        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+        if (hd->info & RC_OF_REACHABLE) {
+            hd->info &= ~(RC_OF_COLLECTING | RC_OF_REACHABLE);
+            gclist_append(list, g);
+            kept++;
+        } else {
+            gclist_append(unreachable, g);
+        }
+        g = next;
+    }
+    return kept;
+}
+
+/* Move every object of `from` to `to`, clearing their collection flag. */
+static void release_to(rc_gchead *from, rc_gchead *to) {
+    for (rc_gchead *g = from->next; g != from; g = g->next)
+        RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~RC_OF_COLLECTING;
+    gclist_merge(from, to);
+}
+
+/* ---- Finalization and deletion ------------------------------------------------------- */
+
+static void finalize_garbage(const rc_objstate *st, rc_gchead *unreachable) {
+    rc_gchead seen;
+    gclist_init(&seen);
+    while (!gclist_empty(unreachable)) {
+        rc_gchead *g = unreachable->next;
+        gclist_move(g, &seen); /* if o dies meanwhile, it unlinks itself from `seen` */
+        void *o = RC_FROM_GCHEAD(g);
+        const rc_type *t = type_of(st, o);
+        rc_objhead *hd = RC_OBJHEAD(o);
+        if (t->finalize && !(hd->info & RC_OF_FINALIZED)) {
+            hd->info |= RC_OF_FINALIZED;
+            rc_incref(o);
+            t->finalize(o);
+            rc_decref(o);
+        }
+    }
+    gclist_merge(&seen, unreachable);
+}
+
+/* PEP 442: after finalizers ran, whatever they made reachable from outside
+ * the unreachable set (and everything it reaches) is moved to `old`. */
+static void handle_resurrected(const rc_objstate *st, rc_gchead *unreachable, rc_gchead *old) {
+    rc_gchead still;
+    gclist_init(&still);
+    update_refs(unreachable);
+    subtract_refs(st, unreachable);
+    mark_reachable(st, unreachable);
+    partition(unreachable, &still); /* resurrected ones stay in `unreachable` */
+    gclist_merge(unreachable, old);
+    gclist_merge(&still, unreachable);
+}
+
+static void debug_print(rc_gcstate *gs, const rc_objstate *st, const char *what, rc_gchead *list) {
+    for (rc_gchead *g = list->next; g != list; g = g->next) {
+        void *o = RC_FROM_GCHEAD(g);
+        const char *name = type_of(st, o)->name;
+        fprintf(debug_out(gs), "gc: %s <%s %p>\n", what, name ? name : "?", o);
+    }
+}
+
+/* Hold a reference to o in the garbage list; false if out of memory. */
+static bool garbage_append(rc_heap *h, rc_gcstate *gs, void *o) {
+    if (gs->ngarbage == gs->garbage_cap) {
+        size_t cap = gs->garbage_cap ? gs->garbage_cap * 2 : 16;
+        void **g = rc_realloc(h, gs->garbage, cap * sizeof *g);
+        if (!g)
+            return false;
+        gs->garbage = g;
+        gs->garbage_cap = cap;
+    }
+    rc_incref(o);
+    gs->garbage[gs->ngarbage++] = o;
+    return true;
+}
+
+/* Break the cycles of the unreachable set.  Returns the uncollectable count;
+ * everything that survives ends in `old`. */
+static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
+                             rc_gchead *unreachable, rc_gchead *old) {
+    if (gs->debug & RC_GC_DEBUG_SAVEALL) {
+        for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
+            garbage_append(h, gs, RC_FROM_GCHEAD(g)); /* on failure the object simply survives */
+        release_to(unreachable, old);
+        return 0;
+    }
+    rc_gchead cleared, unclearable;
+    gclist_init(&cleared);
+    gclist_init(&unclearable);
+    while (!gclist_empty(unreachable)) {
+        rc_gchead *g = unreachable->next;
+        void *o = RC_FROM_GCHEAD(g);
+        const rc_type *t = type_of(st, o);
+        if (t->clear) {
+            gclist_move(g, &cleared);
+            rc_incref(o);
+            t->clear(o);
+            rc_decref(o); /* usually frees o, which unlinks it */
+        } else {
+            gclist_move(g, &unclearable); /* freed later if a neighbour's clear frees it */
+        }
+    }
+    /* What is left of the unclearable: nothing in their group could break it. */
+    size_t uncollectable = gclist_size(&unclearable);
+    if (uncollectable && (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE))
+        debug_print(gs, st, "uncollectable", &unclearable);
+    for (rc_gchead *g = unclearable.next; g != &unclearable; g = g->next)
+        garbage_append(h, gs, RC_FROM_GCHEAD(g));
+    release_to(&unclearable, old);
+    release_to(&cleared, old); /* survived their clear (held from elsewhere now) */
+    return uncollectable;
+}
+
+/* ---- A collection -------------------------------------------------------------------- */
+
+static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectable_out) {
+    const rc_objstate *st = objstate(h);
+    clock_t t0 = 0;
+    if (gs->debug & RC_GC_DEBUG_STATS) {
+        t0 = clock();
+        fprintf(debug_out(gs), "gc: collecting generation %d...\n", gen);
+        fprintf(debug_out(gs), "gc: objects in each generation: %zu %zu %zu\n",
+                gclist_size(&gs->gen[0]), gclist_size(&gs->gen[1]), gclist_size(&gs->gen[2]));
+        fprintf(debug_out(gs), "gc: objects in permanent generation: %zu\n",
+                gclist_size(&gs->gen[RC_GC_PERMANENT]));
+    }
+    if (gen + 1 < RC_GC_GENERATIONS)
+        gs->count[gen + 1]++;
+    for (int i = 0; i <= gen; i++)
+        gs->count[i] = 0;
+    for (int i = 0; i < gen; i++)
+        gclist_merge(&gs->gen[i], &gs->gen[gen]);
+    rc_gchead *young = &gs->gen[gen];
+    rc_gchead *old = gen + 1 < RC_GC_GENERATIONS ? &gs->gen[gen + 1] : young;
+
+    rc_gchead unreachable;
+    gclist_init(&unreachable);
+    update_refs(young);
+    subtract_refs(st, young);
+    mark_reachable(st, young);
+    size_t survivors = partition(young, &unreachable);
+    if (gen == RC_GC_GENERATIONS - 1) {
+        gs->long_lived_pending = 0;
+        gs->long_lived_total = survivors;
+    } else {
+        if (gen == RC_GC_GENERATIONS - 2)
+            gs->long_lived_pending += survivors;
+        gclist_merge(young, old);
+    }
+
+    rc__weakrefs_handle_unreachable(h, gs, &unreachable);
+    finalize_garbage(st, &unreachable);
+    handle_resurrected(st, &unreachable, old);
+    size_t found = gclist_size(&unreachable);
+    if (found && (gs->debug & RC_GC_DEBUG_COLLECTABLE))
+        debug_print(gs, st, "collectable", &unreachable);
+    size_t uncollectable = delete_garbage(h, gs, st, &unreachable, old);
+
+    gs->stats[gen].collections++;
+    gs->stats[gen].collected += found - uncollectable;
+    gs->stats[gen].uncollectable += uncollectable;
+    if (gs->debug & RC_GC_DEBUG_STATS)
+        fprintf(debug_out(gs), "gc: done, %zu unreachable, %zu uncollectable, %.4fs elapsed\n", found,
+                uncollectable, (double)(clock() - t0) / CLOCKS_PER_SEC);
+    *uncollectable_out = uncollectable;
+    return (intptr_t)found;
+}
+
+static void run_callbacks(rc_heap *h, rc_gcstate *gs, rc_gc_phase phase, const rc_gc_info *info) {
+    /* by index: a callback may add or remove callbacks */
+    for (size_t i = 0; i < gs->ncallbacks; i++) {
+        rc_gc_cbentry e = gs->callbacks[i];
+        e.cb(h, phase, info, e.arg);
+    }
+}
+
+static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen) {
+    gs->collecting = true;
+    rc_gc_info info = {gen, 0, 0};
+    run_callbacks(h, gs, RC_GC_START, &info);
+    size_t uncollectable = 0;
+    intptr_t found = collect(h, gs, gen, &uncollectable);
+    info.collected = (size_t)found - uncollectable;
+    info.uncollectable = uncollectable;
+    run_callbacks(h, gs, RC_GC_STOP, &info);
+    gs->collecting = false;
+    return found;
+}
+
+/* ---- The gc module API ------------------------------------------------------------- */
+
+intptr_t rc_gc_collect(rc_heap *h, int generation) {
+    if (generation < 0 || generation >= RC_GC_GENERATIONS)
+        return -1;
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs || gs->collecting)
+        return 0;
+    return collect_with_callbacks(h, gs, generation);
+}
+
+void rc_gc_enable(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (gs)
+        gs->enabled = true;
+}
+
+void rc_gc_disable(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (gs)
+        gs->enabled = false;
+}
+
+int rc_gc_is_enabled(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    return gs ? gs->enabled : 1;
+}
+
+void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return;
+    gs->threshold[0] = t0 < 0 ? 0 : t0;
+    gs->threshold[1] = t1 < 0 ? 0 : t1;
+    gs->threshold[2] = t2 < 0 ? 0 : t2;
+}
+
+void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]) {
+    rc_gcstate *gs = rc__gc_state(h);
+    for (int i = 0; i < RC_GC_GENERATIONS; i++)
+        out[i] = gs ? gs->threshold[i] : 0;
+}
+
+void rc_gc_get_count(rc_heap *h, long out[RC_GC_GENERATIONS]) {
+    rc_gcstate *gs = rc__gc_state(h);
+    for (int i = 0; i < RC_GC_GENERATIONS; i++)
+        out[i] = gs ? gs->count[i] : 0;
+}
+
+void rc_gc_freeze(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return;
+    for (int i = 0; i < RC_GC_GENERATIONS; i++)
+        gclist_merge(&gs->gen[i], &gs->gen[RC_GC_PERMANENT]);
+    gs->count[0] = 0;
+}
+
+void rc_gc_unfreeze(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (gs)
+        gclist_merge(&gs->gen[RC_GC_PERMANENT], &gs->gen[RC_GC_GENERATIONS - 1]);
+}
+
+size_t rc_gc_freeze_count(rc_heap *h) { return rc_gc_generation_size(h, RC_GC_PERMANENT); }
+
+size_t rc_gc_generation_size(rc_heap *h, int generation) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs || generation < 0 || generation > RC_GC_PERMANENT)
+        return 0;
+    return gclist_size(&gs->gen[generation]);
+}
+
+void rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg), void *arg) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs || generation < -1 || generation > RC_GC_PERMANENT)
+        return;
+    for (int i = 0; i <= RC_GC_PERMANENT; i++) {
+        if (generation != -1 && generation != i)
+            continue;
+        for (rc_gchead *g = gs->gen[i].next, *next; g != &gs->gen[i]; g = next) {
+            next = g->next;
+            fn(RC_FROM_GCHEAD(g), arg);
+        }
+    }
+}
+
+typedef struct referrer_search {
+    void *const *objs;
+    size_t n;
+    bool found;
+} referrer_search;
+
+static void visit_referrer(void *child, void *arg) {
+    referrer_search *s = arg;
+    for (size_t i = 0; !s->found && i < s->n; i++)
+        if (s->objs[i] == child)
+            s->found = true;
+}
+
+void rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
+                         void (*fn)(void *referrer, void *arg), void *arg) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs || !n)
+        return;
+    const rc_objstate *st = objstate(h);
+    for (int i = 0; i <= RC_GC_PERMANENT; i++) {
+        for (rc_gchead *g = gs->gen[i].next, *next; g != &gs->gen[i]; g = next) {
+            next = g->next;
+            void *o = RC_FROM_GCHEAD(g);
+            referrer_search s = {objs, n, false};
+            type_of(st, o)->traverse(o, visit_referrer, &s);
+            if (s.found)
+                fn(o, arg);
+        }
+    }
+}
+
+void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg) {
+    rc_traverse(o, fn, arg);
+}
+
+int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs || !cb)
+        return -1;
+    if (gs->ncallbacks == gs->callbacks_cap) {
+        size_t cap = gs->callbacks_cap ? gs->callbacks_cap * 2 : 4;
+        rc_gc_cbentry *c = rc_realloc(h, gs->callbacks, cap * sizeof *c);
+        if (!c)
+            return -1;
+        gs->callbacks = c;
+        gs->callbacks_cap = cap;
+    }
+    gs->callbacks[gs->ncallbacks].cb = cb;
+    gs->callbacks[gs->ncallbacks].arg = arg;
+    gs->ncallbacks++;
+    return 0;
+}
+
+int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return -1;
+    for (size_t i = 0; i < gs->ncallbacks; i++) {
+        if (gs->callbacks[i].cb == cb && gs->callbacks[i].arg == arg) {
+            memmove(&gs->callbacks[i], &gs->callbacks[i + 1],
+                    (gs->ncallbacks - i - 1) * sizeof gs->callbacks[0]);
+            gs->ncallbacks--;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]) {
+    rc_gcstate *gs = rc__gc_state(h);
+    for (int i = 0; i < RC_GC_GENERATIONS; i++) {
+        if (gs)
+            out[i] = gs->stats[i];
+        else
+            memset(&out[i], 0, sizeof out[i]);
+    }
+}
+
+size_t rc_gc_garbage_count(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    return gs ? gs->ngarbage : 0;
+}
+
+void *rc_gc_garbage_get(rc_heap *h, size_t i) {
+    rc_gcstate *gs = rc__gc_state(h);
+    return gs && i < gs->ngarbage ? gs->garbage[i] : NULL;
+}
+
+void rc_gc_garbage_clear(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return;
+    /* detach first: dropping a reference may run code that touches the list */
+    void **items = gs->garbage;
+    size_t n = gs->ngarbage;
+    gs->garbage = NULL;
+    gs->ngarbage = gs->garbage_cap = 0;
+    for (size_t i = 0; i < n; i++)
+        rc_decref(items[i]);
+    rc_free(items);
+}
+
+void rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out) {
+    rc_gcstate *gs = rc__gc_state(h);
+    if (!gs)
+        return;
+    gs->debug = flags;
+    gs->debug_out = out;
+}
+
+unsigned rc_gc_get_debug(rc_heap *h) {
+    rc_gcstate *gs = rc__gc_state(h);
+    return gs ? gs->debug : 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * src/gc/internal.h — the collector's per-heap state.
+ *
+ * Generation lists are circular, doubly linked through the objects' GC heads,
+ * with a sentinel head per list:
+ *
+ *    gen[0] <-> young objects        gen[1] <-> ...        gen[2] <-> ...
+ *    gen[3] <-> frozen (permanent) objects
+ *
+ * A tracked object (RC_OF_TRACKED) is in exactly one of these lists, or in a
+ * list private to a running collection.  During the marking phase of a
+ * collection only `next` links hold; `prev` carries the object's gc_refs (its
+ * reference count minus the references from other objects of the set), and
+ * then the link of the marking stack.  Marking restores `prev` before any
+ * user code (finalizer, weakref callback, clear) can run.
+ */
+#ifndef RCGC_GC_INTERNAL_H
+#define RCGC_GC_INTERNAL_H
+
+#include "object/internal.h"
+#include "rcgc/gc.h"
+#include "rcgc/weakref.h"
+
+#define RC_GC_PERMANENT 3
+
+typedef struct rc_weakref rc_weakref;
+
+/* One slot of the weakref table: target -> its weakrefs. */
+typedef struct rc_wslot {
+    void *target;      /* NULL: empty; RC_WSLOT_DEAD: deleted */
+    rc_weakref *first; /* doubly linked through the weakrefs */
+} rc_wslot;
+#define RC_WSLOT_DEAD ((void *)1)
+
+typedef struct rc_gc_cbentry {
+    rc_gc_callback cb;
+    void *arg;
+} rc_gc_cbentry;
+
+typedef struct rc_gcstate {
+    rc_gchead gen[RC_GC_GENERATIONS + 1]; /* sentinels; [3] = permanent */
+    long count[RC_GC_GENERATIONS];
+    long threshold[RC_GC_GENERATIONS];
+    bool enabled;
+    bool collecting;
+    size_t long_lived_total;   /* objects in gen 2 after the last full collection */
+    size_t long_lived_pending; /* objects moved to gen 2 since */
+    rc_gc_gen_stats stats[RC_GC_GENERATIONS];
+
+    rc_gc_cbentry *callbacks;
+    size_t ncallbacks, callbacks_cap;
+
+    void **garbage;
+    size_t ngarbage, garbage_cap;
+
+    unsigned debug;
+    FILE *debug_out;
+
+    rc_wslot *wtable;
+    size_t wcap, wused, wlive; /* slots, non-empty slots (dead included), live */
+} rc_gcstate;
+
+struct rc_weakref {
+    void *target; /* borrowed; NULL once cleared */
+    rc_weakref_callback callback;
+    void *arg;
+    rc_weakref *prev, *next;   /* the target's weakrefs */
+    rc_weakref *pending_next;  /* callbacks queued by a collection */
+};
+
+rc_gcstate *rc__gc_state(rc_heap *h); /* created on first use; NULL: no memory */
+
+/* weakref.c, for the collector: clear the weakrefs of every object of the
+ * unreachable list `unreachable`; callbacks of weakrefs that are not
+ * themselves in it run afterwards. */
+void rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable);
+
+/* List primitives (circular, sentinel-headed). */
+static inline void gclist_init(rc_gchead *l) { l->prev = l->next = l; }
+static inline bool gclist_empty(const rc_gchead *l) { return l->next == l; }
+static inline void gclist_append(rc_gchead *l, rc_gchead *g) {
+    g->prev = l->prev;
+    g->next = l;
+    l->prev->next = g;
+    l->prev = g;
+}
+static inline void gclist_unlink(rc_gchead *g) {
+    g->prev->next = g->next;
+    g->next->prev = g->prev;
+    g->prev = g->next = NULL;
+}
+static inline void gclist_move(rc_gchead *g, rc_gchead *to) {
+    g->prev->next = g->next;
+    g->next->prev = g->prev;
+    gclist_append(to, g);
+}
+/* Append all of `from` to `to`; `from` ends empty. */
+static inline void gclist_merge(rc_gchead *from, rc_gchead *to) {
+    if (gclist_empty(from))
+        return;
+    rc_gchead *first = from->next, *last = from->prev;
+    first->prev = to->prev;
+    to->prev->next = first;
+    last->next = to;
+    to->prev = last;
+    gclist_init(from);
+}
+
+#endif
