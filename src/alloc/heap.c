@@ -439,7 +439,7 @@ static void cache_flush_all(rc_heap *h) {
  * below half its size at the last flush or peak (so a heap that frees
  * everything ends with empty caches, while a loop that allocates and frees
  * one block never flushes: the mark only rises with growth). */
-RC_NOINLINE static void cache_overflow(rc_heap *h, unsigned c) {
+RC_NOINLINE void rc__cache_overflow(rc_heap *h, unsigned c) {
     if (h->credit < 0) {
         size_t live = h->shrink_mark + (size_t)h->credit;
         /* The program is letting go of memory: hand every cached block back
@@ -611,7 +611,7 @@ static void *instrumented_alloc(rc_heap *h, size_t n) {
     return p;
 }
 
-RC_NOINLINE static void *malloc_slow(rc_heap *h, size_t n) {
+RC_NOINLINE void *rc__malloc_slow(rc_heap *h, size_t n) {
     if (n == 0)
         n = 1; /* a unique pointer: the smallest block */
     if (h->instrumented)
@@ -633,19 +633,7 @@ RC_NOINLINE static void *malloc_slow(rc_heap *h, size_t n) {
     return b;
 }
 
-void *rc_malloc(rc_heap *h, size_t n) {
-    if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
-        rc_cache *k = &h->cache[rc_size_class(n)];
-        rc_block *b = k->head;
-        if (RC_LIKELY(b != NULL)) {
-            k->head = b->next;
-            k->room++;
-            h->credit++;
-            return b;
-        }
-    }
-    return malloc_slow(h, n);
-}
+void *rc_malloc(rc_heap *h, size_t n) { return rc__malloc_inline(h, n); }
 
 void *rc_calloc(rc_heap *h, size_t count, size_t n) {
     size_t total;
@@ -682,7 +670,7 @@ static void free_large_or_foreign(void *ptr) {
     }
 }
 
-RC_NOINLINE static void free_slow(rc_arena *a, void *ptr) {
+RC_NOINLINE void rc__free_slow(rc_arena *a, void *ptr) {
     if (!ptr)
         return;
     if (!a) {
@@ -712,25 +700,7 @@ RC_NOINLINE static void free_slow(rc_arena *a, void *ptr) {
     pool_block_free(h, p, ptr);
 }
 
-void rc_free(void *ptr) {
-    rc_arena *a = rc_arena_map_lookup(ptr);
-    if (RC_LIKELY(a != NULL)) {
-        rc_heap *h = a->heap;
-        unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
-        if (RC_LIKELY(c != RC_CLS_SLOW)) {
-            rc_cache *k = &h->cache[c];
-            rc_block *b = ptr;
-            b->next = k->head;
-            k->head = b;
-            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
-                cache_overflow(h, c);
-            return;
-        }
-        free_slow(a, ptr);
-        return;
-    }
-    free_slow(NULL, ptr);
-}
+void rc_free(void *ptr) { rc__free_inline(ptr); }
 
 void *rc_realloc(rc_heap *h, void *p, size_t n) {
     if (!p)

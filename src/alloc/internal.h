@@ -252,6 +252,53 @@ RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
     return NULL;
 }
 
+/* ---- The fast paths, inline for the layers above ----------------------- */
+void *rc__malloc_slow(rc_heap *h, size_t n);
+void rc__free_slow(rc_arena *a, void *ptr);
+void rc__cache_overflow(rc_heap *h, unsigned c);
+
+/* rc_malloc: pop a block from the heap's cache for its size class. */
+RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
+    if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
+        rc_cache *k = &h->cache[(n - 1) >> 4];
+        rc_block *b = k->head;
+        if (RC_LIKELY(b != NULL)) {
+            k->head = b->next;
+            k->room++;
+            h->credit++;
+            return b;
+        }
+    }
+    return rc__malloc_slow(h, n);
+}
+
+/* rc_free of a block whose arena lookup is done (a: its arena, or NULL). */
+RC_INLINE void rc__free_in_arena(rc_arena *a, void *ptr) {
+    if (RC_LIKELY(a != NULL)) {
+        unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+        if (RC_LIKELY(c != RC_CLS_SLOW)) {
+            rc_heap *h = a->heap;
+            rc_cache *k = &h->cache[c];
+            rc_block *b = ptr;
+            b->next = k->head;
+            k->head = b;
+            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
+                rc__cache_overflow(h, c);
+            return;
+        }
+    }
+    rc__free_slow(a, ptr);
+}
+
+/* rc_free: push a pool block on its heap's cache (see docs/allocator.md). */
+RC_INLINE void rc__free_inline(void *ptr) { rc__free_in_arena(rc_arena_map_lookup(ptr), ptr); }
+
+/* The heap owning block p (pool or large); NULL if p is not rcgc's. */
+RC_INLINE rc_heap *rc__heap_of_block_inline(const void *p) {
+    rc_arena *a = rc_arena_map_lookup(p);
+    return a ? a->heap : rc_heap_of_block(p);
+}
+
 /* ---- os.c ---------------------------------------------------------------- */
 extern const rc_raw_hooks rc_os_hooks;
 

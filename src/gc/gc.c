@@ -87,24 +87,13 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return false;
-    gs->count[0]++;
-    if (gs->count[0] > gs->threshold[0] && gs->enabled && gs->threshold[0] && !gs->collecting)
+    if (gs->count[0] + 1 > gs->threshold[0] && gs->enabled && gs->threshold[0] && !gs->collecting)
         collect_generations(h, gs); /* before o is linked: it is not examined */
-    gclist_append(&gs->gen[0], RC_GCHEAD(o));
-    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
+    rc__gc_link_new(gs, o);
     return true;
 }
 
-void rc__gc_forget(rc_heap *h, void *o) {
-    rc_objhead *hd = RC_OBJHEAD(o);
-    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-    if (hd->info & RC_OF_TRACKED) {
-        gclist_unlink(RC_GCHEAD(o));
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
-        if (gs->count[0] > 0) /* allocations minus deallocations */
-            gs->count[0]--;
-    }
-}
+void rc__gc_forget(rc_heap *h, void *o) { rc__gc_forget_inline(h, o); }
 
 int rc_gc_is_tracked(const void *o) { return (rc_info(o) & RC_OF_TRACKED) != 0; }
 

@@ -106,4 +106,22 @@ static inline void gclist_merge(rc_gchead *from, rc_gchead *to) {
     gclist_init(from);
 }
 
+/* The fast parts of tracking, for the object layer. */
+static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
+    gs->count[0]++;
+    gclist_append(&gs->gen[0], RC_GCHEAD(o));
+    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
+}
+
+static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    if (hd->info & RC_OF_TRACKED) {
+        rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+        gclist_unlink(RC_GCHEAD(o));
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
+        if (gs->count[0] > 0) /* allocations minus deallocations */
+            gs->count[0]--;
+    }
+}
+
 #endif

@@ -17,6 +17,7 @@
  * time linear in the number of objects, whatever the shape.
  */
 #include "object/internal.h"
+#include "gc/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,30 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
 
 /* ---- Creation ---------------------------------------------------------------- */
 
-void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
+/* Zero a fresh small block in whole 16-byte units (blocks are multiples of 16). */
+static inline void zero_small(char *block, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        ((uint64_t *)(block + i))[0] = 0;
+        ((uint64_t *)(block + i))[1] = 0;
+    }
+}
+
+static void *init_object(rc_objstate *st, char *block, size_t prefix, uint32_t idx, bool gc) {
+    void *o = block + prefix;
+    rc_objhead *hd = RC_OBJHEAD(o);
+    hd->refcnt = 1;
+    hd->info = RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0);
+    st->live++;
+    st->live_of[idx]++;
+#ifdef RCGC_REF_DEBUG
+    st->total_refs++;
+#endif
+    return o;
+}
+
+/* Every case: first object of a heap or of a type, large objects, instrumented
+ * heaps, a collection due, bad input. */
+RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     if (!h || !t)
         return NULL;
     bool gc = (t->flags & RC_TYPE_GC) != 0;
@@ -96,31 +120,55 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     size_t n;
     if (__builtin_add_overflow(t->size, extra, &n) || __builtin_add_overflow(n, prefix, &n))
         return NULL;
-    char *block = rc_malloc(h, n);
+    char *block = rc__malloc_inline(h, n);
     if (!block)
         return NULL;
-    memset(block, 0, n);
-    void *o = block + prefix;
-    rc_objhead *hd = RC_OBJHEAD(o);
-    hd->refcnt = 1;
-    hd->info = RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0);
-    st->live++;
-    st->live_of[idx]++;
-#ifdef RCGC_REF_DEBUG
-    st->total_refs++;
-#endif
+    if (n <= RC_SMALL_MAX)
+        zero_small(block, n);
+    else
+        memset(block, 0, n);
+    void *o = init_object(st, block, prefix, idx, gc);
     if (gc && !rc__gc_track_new(h, o)) {
         st->live--;
         st->live_of[idx]--;
+        RC_OBJHEAD(o)->info = 0;
         rc_free(block);
         return NULL;
     }
     return o;
 }
 
+void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
+    /* Fast path: a small object of a type this heap knows, a block in the
+     * cache, and (for a container) no collection due. */
+    rc_objstate *st;
+    if (RC_UNLIKELY(!h || !t || extra || !(st = rc_heap_layer(h, RC_LAYER_OBJECT))))
+        return new_slow(h, t, extra);
+    rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
+    bool gc = (t->flags & RC_TYPE_GC) != 0;
+    size_t prefix = sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
+    size_t n = t->size + prefix;
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    if (RC_UNLIKELY(slot->type != t || n > RC_SMALL_MAX ||
+                    (gc && (!gs || gs->count[0] + 1 > gs->threshold[0]))))
+        return new_slow(h, t, extra);
+    rc_cache *k = &h->cache[(n - 1) >> 4];
+    rc_block *b = k->head;
+    if (RC_UNLIKELY(b == NULL))
+        return new_slow(h, t, extra);
+    k->head = b->next;
+    k->room++;
+    h->credit++;
+    zero_small((char *)b, n);
+    void *o = init_object(st, (char *)b, prefix, slot->index, gc);
+    if (gc)
+        rc__gc_link_new(gs, o);
+    return o;
+}
+
 /* ---- Lookups ------------------------------------------------------------------ */
 
-rc_heap *rc_heap_of(const void *o) { return rc_heap_of_block(rc_block_of(o)); }
+rc_heap *rc_heap_of(const void *o) { return rc__heap_of_block_inline(rc_block_of(o)); }
 
 static const rc_type *type_in(rc_heap *h, uint32_t info) {
     rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
@@ -180,13 +228,14 @@ static void decref_visit(void *child, void *arg) {
     rc_decref(child);
 }
 
-/* Steps 2 and 3: destroy o and free its memory. */
-static void destroy_and_free(rc_heap *h, rc_objstate *st, void *o) {
+/* Steps 2 and 3: destroy o and free its memory.  `a` is the arena of o's
+ * block (NULL for a large block). */
+RC_INLINE void destroy_and_free(rc_heap *h, rc_objstate *st, void *o, rc_arena *a) {
     rc_objhead *hd = RC_OBJHEAD(o);
     uint32_t info = hd->info;
     const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
     if (info & RC_OF_GC)
-        rc__gc_forget(h, o);
+        rc__gc_forget_inline(h, o);
     if (t->destroy)
         t->destroy(o);
     else if (t->traverse)
@@ -194,7 +243,7 @@ static void destroy_and_free(rc_heap *h, rc_objstate *st, void *o) {
     st->live--;
     st->live_of[info & RC_INFO_TYPE_MASK]--;
     hd->info = 0; /* a dead header: reference debugging sees a use after free */
-    rc_free((char *)o - rc_prefix_size(info));
+    rc__free_in_arena(a, (char *)o - rc_prefix_size(info));
 }
 
 /* Put o on the work list; false if there is no room (then the caller frees
@@ -219,7 +268,7 @@ static bool defer(rc_heap *h, rc_objstate *st, void *o) {
     return true;
 }
 
-static void drain(rc_heap *h, rc_objstate *st) {
+RC_NOINLINE static void drain(rc_heap *h, rc_objstate *st) {
     for (;;) {
         void *o;
         if (st->pending_gc) {
@@ -231,7 +280,7 @@ static void drain(rc_heap *h, rc_objstate *st) {
         } else {
             break;
         }
-        destroy_and_free(h, st, o);
+        destroy_and_free(h, st, o, rc_arena_map_lookup(o));
     }
     if (st->pending_cap > 4096) { /* do not keep a huge stack around */
         rc_free(st->pending);
@@ -240,7 +289,31 @@ static void drain(rc_heap *h, rc_objstate *st) {
     }
 }
 
+RC_NOINLINE static void finalize_or_resurrect(void *o);
+
 void rc__dealloc(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    rc_arena *a = rc_arena_map_lookup(o); /* the block's arena, if a pool block */
+    rc_heap *h = a ? a->heap : rc_heap_of(o);
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
+    if (RC_UNLIKELY((t->finalize && !(hd->info & RC_OF_FINALIZED)) || (hd->info & RC_OF_WEAKREFD))) {
+        finalize_or_resurrect(o);
+        if (hd->refcnt != 0)
+            return; /* resurrected */
+    }
+    if (RC_UNLIKELY(st->depth >= RC_DEALLOC_DEPTH) && defer(h, st, o))
+        return;
+    st->depth++;
+    destroy_and_free(h, st, o, a);
+    if (st->depth == 1 && (st->pending_gc || st->npending))
+        drain(h, st);
+    st->depth--;
+}
+
+/* Step 1: the finalizer (once), then the weakrefs (their callbacks may
+ * resurrect too).  Leaves refcnt 0 if o is to be freed. */
+static void finalize_or_resurrect(void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     rc_heap *h = rc_heap_of(o);
     rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
@@ -249,26 +322,16 @@ void rc__dealloc(void *o) {
         hd->info |= RC_OF_FINALIZED;
         hd->refcnt = 1;
         t->finalize(o);
-        if (hd->refcnt == RC_IMMORTAL_REFCNT)
-            return; /* the finalizer made it immortal */
-        if (--hd->refcnt != 0)
-            return; /* resurrected */
+        if (hd->refcnt == RC_IMMORTAL_REFCNT || --hd->refcnt != 0)
+            return; /* resurrected (or made immortal) */
     }
     if (hd->info & RC_OF_WEAKREFD) {
-        /* clear weak references (their callbacks may resurrect o) */
         hd->refcnt = 1;
         rc__weakrefs_clear(h, o);
         if (hd->refcnt == RC_IMMORTAL_REFCNT || --hd->refcnt != 0)
             return;
     }
     hd->refcnt = 0;
-    if (st->depth >= RC_DEALLOC_DEPTH && defer(h, st, o))
-        return;
-    st->depth++;
-    destroy_and_free(h, st, o);
-    if (st->depth == 1)
-        drain(h, st);
-    st->depth--;
 }
 
 /* ---- Bookkeeping ------------------------------------------------------------ */
