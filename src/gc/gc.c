@@ -28,6 +28,7 @@
  */
 #include "gc/internal.h"
 
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,8 +47,15 @@ rc_gcstate *rc__gc_state(rc_heap *h) {
     gs->threshold[1] = 10;
     gs->threshold[2] = 10;
     gs->enabled = true;
+    update_trigger(gs);
     rc_heap_layer(h, RC_LAYER_GC) = gs;
     return gs;
+}
+
+/* gs->trigger: the gen-0 count past which an allocation collects, LONG_MAX
+ * when automatic collection cannot run.  One compare on rc_new's path. */
+static void update_trigger(rc_gcstate *gs) {
+    gs->trigger = (gs->enabled && gs->threshold[0] && !gs->collecting) ? gs->threshold[0] : LONG_MAX;
 }
 
 static FILE *debug_out(const rc_gcstate *gs) { return gs->debug_out ? gs->debug_out : stderr; }
@@ -87,7 +95,7 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return false;
-    if (gs->count[0] + 1 > gs->threshold[0] && gs->enabled && gs->threshold[0] && !gs->collecting)
+    if (gs->count[0] + 1 > gs->trigger)
         collect_generations(h, gs); /* before o is linked: it is not examined */
     rc__gc_link_new(gs, o);
     return true;
@@ -374,6 +382,7 @@ static void run_callbacks(rc_heap *h, rc_gcstate *gs, rc_gc_phase phase, const r
 
 static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen) {
     gs->collecting = true;
+    update_trigger(gs);
     rc_gc_info info = {gen, 0, 0};
     run_callbacks(h, gs, RC_GC_START, &info);
     size_t uncollectable = 0;
@@ -382,6 +391,7 @@ static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen) {
     info.uncollectable = uncollectable;
     run_callbacks(h, gs, RC_GC_STOP, &info);
     gs->collecting = false;
+    update_trigger(gs);
     return found;
 }
 
@@ -400,12 +410,14 @@ void rc_gc_enable(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
     if (gs)
         gs->enabled = true;
+        update_trigger(gs);
 }
 
 void rc_gc_disable(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
     if (gs)
         gs->enabled = false;
+        update_trigger(gs);
 }
 
 int rc_gc_is_enabled(rc_heap *h) {
@@ -420,6 +432,7 @@ void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2) {
     gs->threshold[0] = t0 < 0 ? 0 : t0;
     gs->threshold[1] = t1 < 0 ? 0 : t1;
     gs->threshold[2] = t2 < 0 ? 0 : t2;
+    update_trigger(gs);
 }
 
 void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]) {

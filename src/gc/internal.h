@@ -41,6 +41,7 @@ typedef struct rc_gcstate {
     rc_gchead gen[RC_GC_GENERATIONS + 1]; /* sentinels; [3] = permanent */
     long count[RC_GC_GENERATIONS];
     long threshold[RC_GC_GENERATIONS];
+    long trigger; /* threshold[0], or LONG_MAX while automatic collection is off */
     bool enabled;
     bool collecting;
     size_t long_lived_total;   /* objects in gen 2 after the last full collection */

@@ -150,7 +150,7 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     size_t n = t->size + prefix;
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (RC_UNLIKELY(slot->type != t || n > RC_SMALL_MAX ||
-                    (gc && (!gs || gs->count[0] + 1 > gs->threshold[0]))))
+                    (gc && (!gs || gs->count[0] + 1 > gs->trigger))))
         return new_slow(h, t, extra);
     rc_cache *k = &h->cache[(n - 1) >> 4];
     rc_block *b = k->head;
