@@ -34,6 +34,12 @@
 
 /* ---- State -------------------------------------------------------------------- */
 
+/* gs->trigger: the gen-0 count past which an allocation collects, LONG_MAX
+ * when automatic collection cannot run.  One compare on rc_new's path. */
+static void update_trigger(rc_gcstate *gs) {
+    gs->trigger = (gs->enabled && gs->threshold[0] && !gs->collecting) ? gs->threshold[0] : LONG_MAX;
+}
+
 rc_gcstate *rc__gc_state(rc_heap *h) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (RC_LIKELY(gs != NULL))
@@ -50,12 +56,6 @@ rc_gcstate *rc__gc_state(rc_heap *h) {
     update_trigger(gs);
     rc_heap_layer(h, RC_LAYER_GC) = gs;
     return gs;
-}
-
-/* gs->trigger: the gen-0 count past which an allocation collects, LONG_MAX
- * when automatic collection cannot run.  One compare on rc_new's path. */
-static void update_trigger(rc_gcstate *gs) {
-    gs->trigger = (gs->enabled && gs->threshold[0] && !gs->collecting) ? gs->threshold[0] : LONG_MAX;
 }
 
 static FILE *debug_out(const rc_gcstate *gs) { return gs->debug_out ? gs->debug_out : stderr; }
@@ -408,16 +408,18 @@ intptr_t rc_gc_collect(rc_heap *h, int generation) {
 
 void rc_gc_enable(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
-    if (gs)
+    if (gs) {
         gs->enabled = true;
         update_trigger(gs);
+    }
 }
 
 void rc_gc_disable(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
-    if (gs)
+    if (gs) {
         gs->enabled = false;
         update_trigger(gs);
+    }
 }
 
 int rc_gc_is_enabled(rc_heap *h) {
