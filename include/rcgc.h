@@ -14,5 +14,6 @@
 #include "rcgc/object.h"
 #include "rcgc/gc.h"
 #include "rcgc/weakref.h"
+#include "rcgc/types.h"
 
 #endif /* RCGC_H */

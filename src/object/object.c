@@ -81,7 +81,8 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
 
 /* ---- Creation ---------------------------------------------------------------- */
 
-/* Zero a fresh small block in whole 16-byte units (blocks are multiples of 16). */
+/* Zero a fresh small block from a heap's cache in whole 16-byte units (cached
+ * blocks are whole size classes; other paths use memset). */
 static inline void zero_small(char *block, size_t n) {
     for (size_t i = 0; i < n; i += 16) {
         ((uint64_t *)(block + i))[0] = 0;
@@ -123,10 +124,7 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     char *block = rc__malloc_inline(h, n);
     if (!block)
         return NULL;
-    if (n <= RC_SMALL_MAX)
-        zero_small(block, n);
-    else
-        memset(block, 0, n);
+    memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
     void *o = init_object(st, block, prefix, idx, gc);
     if (gc && !rc__gc_track_new(h, o)) {
         st->live--;
