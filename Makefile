@@ -18,7 +18,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	./$(BUILD)/examples/tour/tour
+	$(abspath $(BUILD))/examples/tour/tour
 
 bench: build
 	./bench/run.sh $(BUILD)

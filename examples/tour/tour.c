@@ -1,6 +1,14 @@
 /*
  * The tour: a walk through the mechanisms rcgc rebuilds from CPython, one
  * chapter per mechanism, each shown with live figures from the library.
+ * The chapters follow the sections of the seed article, in its order:
+ *
+ *   1  memory allocation: a private heap and its pool (pymalloc)
+ *   2  reference counting, and its hole: reference cycles
+ *   3  garbage collection: the generational cycle collector (the gc module)
+ *   4  memory fragmentation
+ *   5  memory optimisation: sys.getsizeof, cached objects, early release
+ *   6  the worked example: __del__ at the last reference
  *
  * The tour checks its own claims.  Whenever the text says something about
  * the heap ("the arenas go back to the system"), the figures behind it are
@@ -9,10 +17,13 @@
  *
  * The tour's own bookkeeping (arrays of pointers) uses the C library's
  * malloc, never an rcgc heap, so it does not disturb the figures shown.
+ * Each chapter works in heaps of its own and destroys them at its end.
  *
  * Adding a chapter: write a `static void chapter_xxx(void)` and add it to
  * the `chapters` table at the bottom; headings are numbered from the table.
  */
+#define _POSIX_C_SOURCE 200809L /* fmemopen, to read back what rc_fprint prints */
+
 #include <rcgc.h>
 
 #include <inttypes.h>
@@ -141,7 +152,7 @@ static void print_heap_line(const char *what, const rc_heap_stats *s)
            what, s->arenas, mib(s->bytes_in_use), mib(s->bytes_from_os), used);
 }
 
-/* ---- Chapter: the private heap and its pool (seed sections 1 and 4) ---- */
+/* ---- Chapters 1 and 4: the private heap and its pool (seed sections 1, 4) */
 
 /* Section: where blocks of a few sizes come from.  Frees what it allocates. */
 static void show_size_classes(rc_heap *h)
@@ -371,22 +382,31 @@ out:
     free(ptrs);
 }
 
-static void chapter_heap_and_pool(void)
+/* A new heap in pool mode: the figures the chapters show describe the pool
+ * allocator, whatever RCGC_MALLOC says.  NULL (and a discrepancy) on
+ * failure. */
+static rc_heap *new_pool_heap(void)
 {
     rc_heap_config cfg;
-    rc_heap_stats fresh;
     rc_heap *h;
 
-    /* Pool mode explicitly: the figures below describe the pool allocator,
-     * whatever RCGC_MALLOC says. */
     rc_heap_config_init(&cfg);
     cfg.mode = RC_MODE_POOL;
     h = rc_heap_new(&cfg);
     if (!CLAIM(h != NULL, "rc_heap_new() returned NULL"))
-        return;
+        return NULL;
     CLAIM(rc_heap_mode(h) == RC_MODE_POOL, "the heap runs in mode %d, not pool mode",
           (int)rc_heap_mode(h));
+    return h;
+}
 
+static void chapter_heap_and_pool(void)
+{
+    rc_heap_stats fresh;
+    rc_heap *h = new_pool_heap();
+
+    if (h == NULL)
+        return;
     fresh = stats_of(h);
     printf("A heap (rc_heap_new) owns every byte it hands out; only rcgc's functions\n"
            "touch its memory.  This one runs in pool mode, as CPython's pymalloc.\n"
@@ -397,12 +417,657 @@ static void chapter_heap_and_pool(void)
           "a new heap already holds %zu arenas, %zu large blocks, %zu bytes from the system",
           fresh.arenas, fresh.large_blocks, fresh.bytes_from_os);
 
-    printf("-- 1. Size classes: pool blocks and large blocks\n\n");
     show_size_classes(h);
+    rc_heap_destroy(h);
+}
 
-    printf("\n-- 2. Many blocks: arenas, fragmentation, giving memory back\n\n");
+static void chapter_fragmentation(void)
+{
+    rc_heap *h = new_pool_heap();
+
+    if (h == NULL)
+        return;
     show_arenas_and_fragmentation(h);
+    rc_heap_destroy(h);
+}
 
+/* ---- Helpers for the object chapters ------------------------------------ */
+
+/* What rc_fprint prints for o (Python's repr), into buf. */
+static const char *repr(const void *o, char *buf, size_t size)
+{
+    FILE *f = fmemopen(buf, size, "w");
+    int written;
+
+    buf[0] = '\0';
+    if (f == NULL)
+        return "(fmemopen failed)";
+    written = rc_fprint(f, o);
+    fclose(f);
+    if (written < 0)
+        snprintf(buf, size, "(rc_fprint failed)");
+    buf[size - 1] = '\0';
+    return buf;
+}
+
+/* A new list built as Python builds one by appends:
+ * [first, first + 1, ..., first + n - 1].  NULL if anything fails. */
+static void *list_by_appends(rc_heap *h, int64_t first, size_t n)
+{
+    void *l = rc_list_new(h, 0);
+
+    for (size_t i = 0; l != NULL && i < n; i++) {
+        if (rc_list_append_steal(l, rc_int_new(h, first + (int64_t)i)) != RC_OK) {
+            rc_decref(l);
+            l = NULL;
+        }
+    }
+    return l;
+}
+
+/* The seed's cycle: a = {}; b = {}; a['ref'] = b; b['ref'] = a.
+ * Stores new references to the two dicts; false if anything fails. */
+static bool make_cycle(rc_heap *h, void **a, void **b)
+{
+    *a = rc_dict_new(h);
+    *b = rc_dict_new(h);
+    if (*a != NULL && *b != NULL && rc_dict_set_str(*a, "ref", *b) == RC_OK &&
+        rc_dict_set_str(*b, "ref", *a) == RC_OK)
+        return true;
+    rc_decref(*a);
+    rc_decref(*b);
+    *a = *b = NULL;
+    return false;
+}
+
+static size_t live_of(const rc_heap *h, const rc_type *t)
+{
+    return rc_live_objects_of(h, t);
+}
+
+static const char *yes_no(bool b)
+{
+    return b ? "yes" : "no";
+}
+
+/* ---- Chapter 2: reference counting (seed section 2) -------------------- */
+
+/* A weakref callback: counts the deaths of the weakref's target. */
+static void count_death(void *weakref, void *arg)
+{
+    (void)weakref;
+    (*(unsigned *)arg)++;
+}
+
+static void show_refcount_row(const char *python, const char *c, const void *o, size_t lists)
+{
+    printf("    %-15s %-29s %8" PRIdPTR "   %5zu\n", python, c, rc_refcount(o), lists);
+}
+
+static void chapter_refcounting(void)
+{
+    rc_heap *h = new_pool_heap();
+    unsigned deaths = 0;
+    char buf[64];
+    void *a, *b, *wr, *got;
+    size_t live;
+
+    if (h == NULL)
+        return;
+    rc_gc_disable(h);
+    printf("Every object carries a reference count (CPython's ob_refcnt).  rc_incref\n"
+           "adds one, rc_decref takes one away, and the rc_decref that reaches zero\n"
+           "destroys the object and frees its memory there and then.  The collector\n"
+           "is off in this chapter (rc_gc_disable): counting alone is at work.\n\n");
+
+    a = list_by_appends(h, 1, 3);
+    if (!CLAIM(a != NULL, "could not build the list [1, 2, 3]"))
+        goto out;
+    wr = rc_weakref_new(a, count_death, &deaths);
+    if (!CLAIM(wr != NULL, "rc_weakref_new() returned NULL")) {
+        rc_decref(a);
+        goto out;
+    }
+    printf("    Python          rcgc                          refcount   lists alive\n");
+    show_refcount_row("a = [1, 2, 3]", "rc_list_new + 3 appends", a, live_of(h, &rc_list_type));
+    CLAIM(strcmp(repr(a, buf, sizeof buf), "[1, 2, 3]") == 0,
+          "rc_fprint shows the list as %s, not [1, 2, 3]", buf);
+    CLAIM(rc_refcount(a) == 1 && live_of(h, &rc_list_type) == 1,
+          "a new list should have refcount 1 and be the one list alive: %" PRIdPTR ", %zu",
+          rc_refcount(a), live_of(h, &rc_list_type));
+
+    b = a;
+    rc_incref(b);
+    show_refcount_row("b = a", "rc_incref(a)", b, live_of(h, &rc_list_type));
+    CLAIM(rc_refcount(b) == 2, "after b = a the count is %" PRIdPTR ", not 2", rc_refcount(b));
+
+    rc_decref(a);
+    a = NULL;
+    show_refcount_row("del a", "rc_decref(a)", b, live_of(h, &rc_list_type));
+    CLAIM(rc_refcount(b) == 1 && live_of(h, &rc_list_type) == 1,
+          "after del a: refcount %" PRIdPTR " (expected 1), lists alive %zu (expected 1)",
+          rc_refcount(b), live_of(h, &rc_list_type));
+    got = rc_weakref_get(wr); /* a strong reference, dropped at once */
+    CLAIM(got == b && deaths == 0, "before the last rc_decref the weakref should still"
+          " give the list and its callback not have run (callbacks: %u)", deaths);
+    rc_decref(got);
+
+    rc_decref(b);
+    b = NULL;
+    printf("    %-15s %-29s %8s   %5zu\n", "del b", "rc_decref(b)", "0: freed",
+           live_of(h, &rc_list_type));
+    printf("  A weak reference to the list (rc_weakref_new) saw it die: its callback\n"
+           "  ran inside that last rc_decref, and rc_weakref_get() now returns %s.\n",
+           rc_weakref_get(wr) == NULL ? "NULL" : "the list (!)");
+    CLAIM(deaths == 1 && rc_weakref_get(wr) == NULL && live_of(h, &rc_list_type) == 0,
+          "after the last rc_decref: %u weakref callbacks (expected 1), %zu lists alive",
+          deaths, live_of(h, &rc_list_type));
+    rc_decref(wr);
+
+    printf("\n  The hole: a reference cycle, the seed's a['ref'] = b; b['ref'] = a.\n");
+    if (!CLAIM(make_cycle(h, &a, &b), "could not build the cycle of two dicts"))
+        goto out;
+    live = rc_live_objects(h);
+    printf("    a = {}; b = {}; a['ref'] = b; b['ref'] = a\n"
+           "      a is %s, refcounts %" PRIdPTR " and %" PRIdPTR ", live objects %zu\n",
+           repr(a, buf, sizeof buf), rc_refcount(a), rc_refcount(b), live);
+    CLAIM(strcmp(buf, "{'ref': {'ref': {...}}}") == 0, "rc_fprint shows the cycle as %s", buf);
+    CLAIM(rc_refcount(a) == 2 && rc_refcount(b) == 2,
+          "each dict should be held by its name and by the other dict: counts %" PRIdPTR
+          " and %" PRIdPTR, rc_refcount(a), rc_refcount(b));
+    rc_decref(a);
+    rc_decref(b);
+    /* Reading the counts is safe only because the dicts leak, as claimed. */
+    printf("    del a; del b\n"
+           "      refcounts %" PRIdPTR " and %" PRIdPTR ", live objects %zu, dicts alive %zu\n",
+           rc_refcount(a), rc_refcount(b), rc_live_objects(h), live_of(h, &rc_dict_type));
+    printf("  Each dict holds the other's count at 1, so neither reaches zero: both are\n"
+           "  unreachable and never freed.  Counting alone leaks every cycle.\n");
+    CLAIM(rc_live_objects(h) == live && live_of(h, &rc_dict_type) == 2,
+          "dropping both names should free nothing: live objects %zu -> %zu, dicts alive %zu",
+          live, rc_live_objects(h), live_of(h, &rc_dict_type));
+    CLAIM(rc_refcount(a) == 1 && rc_refcount(b) == 1,
+          "the leaked dicts should keep count 1 each: %" PRIdPTR " and %" PRIdPTR,
+          rc_refcount(a), rc_refcount(b));
+
+out:
+    rc_heap_destroy(h); /* takes the leaked dicts with it */
+}
+
+/* ---- Chapter 3: the cycle collector (seed section 3) ------------------- */
+
+/* What a gc callback (rc_gc_callback_add) saw. */
+struct gc_watch {
+    bool verbose; /* print each START and STOP */
+    size_t starts, stops, collected;
+};
+
+static void watch_gc(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void *arg)
+{
+    struct gc_watch *w = arg;
+
+    (void)h;
+    if (phase == RC_GC_START) {
+        w->starts++;
+        if (w->verbose)
+            printf("      gc callback: START generation %d\n", info->generation);
+    } else {
+        w->stops++;
+        w->collected += info->collected;
+        if (w->verbose)
+            printf("      gc callback: STOP  generation %d: %zu collected, %zu uncollectable\n",
+                   info->generation, info->collected, info->uncollectable);
+    }
+}
+
+/* Prints a row of the generations table and checks it against the expected
+ * counts and generation sizes. */
+static void show_generations(rc_heap *h, const char *what, const long want_count[3],
+                             const size_t want_size[3])
+{
+    long count[RC_GC_GENERATIONS];
+    size_t size[RC_GC_GENERATIONS];
+
+    rc_gc_get_count(h, count);
+    for (int g = 0; g < RC_GC_GENERATIONS; g++)
+        size[g] = rc_gc_generation_size(h, g);
+    printf("    %-24s %4ld %3ld %3ld     %4zu %4zu %4zu\n", what, count[0], count[1], count[2],
+           size[0], size[1], size[2]);
+    CLAIM(count[0] == want_count[0] && count[1] == want_count[1] && count[2] == want_count[2] &&
+              size[0] == want_size[0] && size[1] == want_size[1] && size[2] == want_size[2],
+          "%s: expected counts (%ld, %ld, %ld) and generations %zu/%zu/%zu", what,
+          want_count[0], want_count[1], want_count[2], want_size[0], want_size[1], want_size[2]);
+}
+
+static void collect_the_cycle(rc_heap *h, struct gc_watch *w)
+{
+    rc_gc_gen_stats st[RC_GC_GENERATIONS];
+    void *a, *b;
+    size_t baseline, leaked;
+    intptr_t found;
+
+    printf("-- 1. Chapter 2's cycle, collected\n\n");
+    rc_decref(rc_str_literal(h, "ref")); /* intern the key now: part of the baseline */
+    baseline = rc_live_objects(h);
+    if (!CLAIM(make_cycle(h, &a, &b), "could not build the cycle of two dicts"))
+        return;
+    rc_decref(a);
+    rc_decref(b);
+    leaked = rc_live_objects(h);
+    printf("    a = {}; b = {}; a['ref'] = b; b['ref'] = a; del a; del b\n"
+           "      live objects %zu -> %zu: the two dicts leak, as in chapter 2\n",
+           baseline, leaked);
+    CLAIM(leaked == baseline + 2, "the leaked cycle should add 2 live objects, not %zu",
+          leaked - baseline);
+
+    printf("    rc_gc_collect(h, 2), as gc.collect(), with a gc callback registered\n"
+           "    (rc_gc_callback_add, as gc.callbacks):\n");
+    w->verbose = true;
+    found = rc_gc_collect(h, 2);
+    w->verbose = false;
+    rc_gc_get_stats(h, st);
+    printf("    It returned %" PRIdPTR ": the two dicts.  Live objects %zu, dicts alive %zu.\n"
+           "  The collector subtracts from each container's count the references held by\n"
+           "  other containers; what is left is held from outside.  Both dicts are left\n"
+           "  with 0, so nothing reaches them, and clearing one frees both.  The 'ref'\n"
+           "  key is an interned str (immortal, not a container): not counted, not freed.\n",
+           found, rc_live_objects(h), live_of(h, &rc_dict_type));
+    CLAIM(found == 2, "rc_gc_collect(h, 2) returned %" PRIdPTR ", expected the 2 dicts", found);
+    CLAIM(rc_live_objects(h) == baseline && live_of(h, &rc_dict_type) == 0,
+          "after collecting: live objects %zu (baseline %zu), dicts alive %zu",
+          rc_live_objects(h), baseline, live_of(h, &rc_dict_type));
+    CLAIM(w->starts == 1 && w->stops == 1 && w->collected == 2,
+          "the callback saw %zu starts, %zu stops, %zu collected (expected 1, 1, 2)",
+          w->starts, w->stops, w->collected);
+    CLAIM(st[2].collections == 1 && st[2].collected == 2 && st[2].uncollectable == 0,
+          "rc_gc_get_stats for generation 2: %zu collections, %zu collected, %zu uncollectable",
+          st[2].collections, st[2].collected, st[2].uncollectable);
+}
+
+static void show_generation_moves(rc_heap *h)
+{
+    enum { MADE = 100, DROPPED = 40, KEPT = MADE - DROPPED };
+    void *lists[MADE] = {0};
+    long threshold[RC_GC_GENERATIONS];
+
+    printf("\n-- 2. Generations and thresholds\n\n");
+    rc_gc_get_threshold(h, threshold);
+    printf("  rc_gc_get_threshold: (%ld, %ld, %ld).  A container starts in generation 0;\n"
+           "  when container allocations minus deallocations pass %ld, generation 0 is\n"
+           "  collected and its survivors move to generation 1; every %ld collections of\n"
+           "  generation 0 collect generation 1 too, whose survivors move to 2.\n\n",
+           threshold[0], threshold[1], threshold[2], threshold[0], threshold[1]);
+    CLAIM(threshold[0] == 700 && threshold[1] == 10 && threshold[2] == 10,
+          "the default thresholds should be CPython's (700, 10, 10)");
+
+    printf("    %-24s %14s     %14s\n", "", "rc_gc_get_count", "in generation");
+    printf("    %-24s %4s %3s %3s     %4s %4s %4s\n", "", "0", "1", "2", "0", "1", "2");
+    show_generations(h, "after the collection", (long[]){0, 0, 0}, (size_t[]){0, 0, 0});
+    for (size_t i = 0; i < MADE; i++)
+        if (!CLAIM((lists[i] = rc_list_new(h, 0)) != NULL, "rc_list_new() returned NULL"))
+            goto out;
+    show_generations(h, "100 lists made", (long[]){MADE, 0, 0}, (size_t[]){MADE, 0, 0});
+    for (size_t i = 0; i < DROPPED; i++) {
+        rc_decref(lists[i]);
+        lists[i] = NULL;
+    }
+    show_generations(h, "40 of them dropped", (long[]){KEPT, 0, 0}, (size_t[]){KEPT, 0, 0});
+    rc_gc_collect(h, 0);
+    show_generations(h, "rc_gc_collect(h, 0)", (long[]){0, 1, 0}, (size_t[]){0, KEPT, 0});
+    rc_gc_collect(h, 1);
+    show_generations(h, "rc_gc_collect(h, 1)", (long[]){0, 0, 1}, (size_t[]){0, 0, KEPT});
+    rc_gc_collect(h, 2);
+    show_generations(h, "rc_gc_collect(h, 2)", (long[]){0, 0, 0}, (size_t[]){0, 0, KEPT});
+    printf("  The 60 live lists survived each collection and moved up: 0 -> 1 -> 2.\n");
+out:
+    for (size_t i = 0; i < MADE; i++)
+        rc_decref(lists[i]);
+}
+
+/* n cycles of two dicts, each dropped as soon as it is made.  Returns the
+ * most dicts alive at once. */
+static size_t churn_cycles(rc_heap *h, size_t n)
+{
+    size_t peak = 0, alive;
+    void *a, *b;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!CLAIM(make_cycle(h, &a, &b), "could not build cycle %zu", i))
+            break;
+        alive = live_of(h, &rc_dict_type);
+        if (alive > peak)
+            peak = alive;
+        rc_decref(a);
+        rc_decref(b);
+    }
+    return peak;
+}
+
+static void show_automatic_collection(struct gc_watch *w)
+{
+    enum { CYCLES = 10000 };
+    rc_heap *off = new_pool_heap(), *on = new_pool_heap();
+    rc_gc_gen_stats st[RC_GC_GENERATIONS];
+    size_t peak, after, runs = 0, collected = 0, gens[RC_GC_GENERATIONS];
+    long threshold[RC_GC_GENERATIONS];
+    intptr_t found;
+
+    printf("\n-- 3. Automatic collection\n\n");
+    if (off == NULL || on == NULL)
+        goto out;
+    printf("  %d small cycles (two dicts each, as above) made and dropped in a loop:\n", CYCLES);
+
+    rc_gc_disable(off);
+    churn_cycles(off, CYCLES);
+    rc_gc_get_stats(off, st);
+    printf("    collector off (rc_gc_disable): %zu dicts alive after the loop, all leaked\n",
+           live_of(off, &rc_dict_type));
+    CLAIM(live_of(off, &rc_dict_type) == 2 * CYCLES &&
+              st[0].collections + st[1].collections + st[2].collections == 0,
+          "with the collector off all %d dicts should leak and nothing be collected", 2 * CYCLES);
+
+    *w = (struct gc_watch){0};
+    if (!CLAIM(rc_gc_callback_add(on, watch_gc, w) == 0, "rc_gc_callback_add() failed"))
+        goto out;
+    rc_gc_get_threshold(on, threshold);
+    peak = churn_cycles(on, CYCLES);
+    after = live_of(on, &rc_dict_type);
+    rc_gc_get_stats(on, st);
+    for (int g = 0; g < RC_GC_GENERATIONS; g++) {
+        runs += st[g].collections;
+        collected += st[g].collected;
+    }
+    printf("    collector on (the default):    at most %zu dicts alive at once, %zu after\n"
+           "  rc_gc_get_stats: %zu collections ran by themselves (generation 0: %zu,\n"
+           "  1: %zu, 2: %zu) and freed %zu dicts; the gc callback saw all %zu.\n",
+           peak, after, runs, st[0].collections, st[1].collections, st[2].collections,
+           collected, w->stops);
+    CLAIM(rc_gc_is_enabled(on), "a new heap's collector should be on");
+    CLAIM(peak <= 2 * (size_t)threshold[0],
+          "live dicts should stay bounded near threshold 0 (%ld); the peak was %zu",
+          threshold[0], peak);
+    CLAIM(collected + after == 2 * CYCLES && st[0].uncollectable + st[1].uncollectable +
+          st[2].uncollectable == 0,
+          "%zu collected + %zu alive should make the %d dicts made, with none uncollectable",
+          collected, after, 2 * CYCLES);
+    CLAIM(w->starts == runs && w->stops == runs && w->collected == collected,
+          "the callback saw %zu starts, %zu stops, %zu collected; the stats say %zu runs, %zu",
+          w->starts, w->stops, w->collected, runs, collected);
+    CLAIM(st[0].collections >= (size_t)CYCLES * 2 / (size_t)threshold[0] / 2,
+          "only %zu automatic collections of generation 0", st[0].collections);
+
+    for (int g = 0; g < RC_GC_GENERATIONS; g++)
+        gens[g] = rc_gc_generation_size(on, g);
+    printf("  The %zu left sit in generations 0/1/2: %zu/%zu/%zu.  Recent garbage below the\n"
+           "  threshold, and dicts still held by the loop (a half-built cycle) when a\n"
+           "  collection ran, promoted, now garbage awaiting an older generation's turn.\n",
+           after, gens[0], gens[1], gens[2]);
+    CLAIM(gens[0] + gens[1] + gens[2] == after && gens[0] <= (size_t)threshold[0],
+          "the generations hold %zu/%zu/%zu, not the %zu dicts alive (at most %ld young)",
+          gens[0], gens[1], gens[2], after, threshold[0]);
+    found = rc_gc_collect(on, 2);
+    printf("  rc_gc_collect(h, 2) finds %" PRIdPTR " and leaves %zu dicts alive.\n", found,
+           live_of(on, &rc_dict_type));
+    CLAIM((size_t)found == after && live_of(on, &rc_dict_type) == 0,
+          "a full collection found %" PRIdPTR " of the %zu dicts alive and left %zu", found, after,
+          live_of(on, &rc_dict_type));
+out:
+    rc_heap_destroy(off);
+    rc_heap_destroy(on);
+}
+
+static void chapter_collector(void)
+{
+    rc_heap *h = new_pool_heap();
+    struct gc_watch w = {0};
+
+    if (h == NULL)
+        return;
+    printf("The collector looks only at containers (lists, dicts, tuples, classes,\n"
+           "instances: the objects that can refer to others), and it finds the groups\n"
+           "of them that nothing outside the group refers to.\n\n");
+    if (CLAIM(rc_gc_callback_add(h, watch_gc, &w) == 0, "rc_gc_callback_add() failed")) {
+        collect_the_cycle(h, &w);
+        show_generation_moves(h);
+    }
+    rc_heap_destroy(h);
+    show_automatic_collection(&w);
+}
+
+/* ---- Chapter 5: memory optimisation (seed section 5) ------------------- */
+
+/* sys.getsizeof in CPython 3.11.7 (64-bit Linux), measured on the machine
+ * this tour was written on:
+ *   [] 56; [1, 2, 3] 88 (literal or three appends); 1000 appends 8856;
+ *   1000 28; 'hello' 54; {} 64; an instance of an empty class 56.
+ * A CPython list is 56 bytes plus 8 per item slot, so its capacities were
+ * (88 - 56) / 8 = 4 and (8856 - 56) / 8 = 1100.
+ * Also measured there: `7 is int('7')` True, `1000 is int('1000')` False. */
+enum {
+    CPY_LIST_EMPTY = 56,
+    CPY_LIST_3 = 88,
+    CPY_LIST_1000 = 8856,
+    CPY_INT_1000 = 28,
+    CPY_STR_HELLO = 54,
+    CPY_DICT_EMPTY = 64,
+    CPY_INSTANCE = 56,
+};
+
+static void show_size_row(const char *what, const void *o, size_t cpython)
+{
+    size_t n = o ? rc_sizeof(o) : 0;
+
+    printf("    %-36s %6zu   %6zu\n", what, n, cpython);
+    CLAIM(o != NULL, "could not make %s", what);
+    CLAIM(n <= cpython, "%s takes %zu bytes, more than CPython's %zu", what, n, cpython);
+}
+
+static void show_sizes(rc_heap *h)
+{
+    void *empty = rc_list_new(h, 0), *three = list_by_appends(h, 1, 3);
+    void *many = list_by_appends(h, 0, 1000), *big = rc_int_new(h, 1000);
+    void *hello = rc_str_from_cstr(h, "hello"), *dict = rc_dict_new(h);
+    void *cls = rc_class_new(h, "A", NULL), *inst = cls ? rc_instance_new(h, cls) : NULL;
+    size_t slot = sizeof(void *);
+    char what[64];
+
+    printf("-- 1. Measuring: rc_sizeof, as sys.getsizeof\n\n");
+    printf("    %-36s %6s   %6s\n", "object", "rcgc", "CPython 3.11.7");
+    show_size_row("[]", empty, CPY_LIST_EMPTY);
+    snprintf(what, sizeof what, "[1, 2, 3] by appends (capacity %zu)", rc_list_capacity(three));
+    show_size_row(what, three, CPY_LIST_3);
+    snprintf(what, sizeof what, "after 1000 appends (capacity %zu)", rc_list_capacity(many));
+    show_size_row(what, many, CPY_LIST_1000);
+    show_size_row("1000", big, CPY_INT_1000);
+    show_size_row("'hello'", hello, CPY_STR_HELLO);
+    show_size_row("{}", dict, CPY_DICT_EMPTY);
+    show_size_row("A()  (an instance)", inst, CPY_INSTANCE);
+    printf("  Object headers take 8 bytes (CPython 16), 24 for containers (CPython 32).\n"
+           "  Lists over-allocate by CPython's rule: the capacities above are the ones\n"
+           "  CPython's own sizes imply ((88 - 56) / 8 = 4, (8856 - 56) / 8 = 1100).\n");
+    if (empty && three && many) {
+        CLAIM(rc_sizeof(three) == rc_sizeof(empty) + slot * rc_list_capacity(three) &&
+                  rc_sizeof(many) == rc_sizeof(empty) + slot * rc_list_capacity(many),
+              "a list's size should be the empty list's plus %zu bytes per slot", slot);
+        CLAIM(rc_list_capacity(three) == (CPY_LIST_3 - CPY_LIST_EMPTY) / 8 &&
+                  rc_list_capacity(many) == (CPY_LIST_1000 - CPY_LIST_EMPTY) / 8,
+              "capacities %zu and %zu, CPython's are %d and %d", rc_list_capacity(three),
+              rc_list_capacity(many), (CPY_LIST_3 - CPY_LIST_EMPTY) / 8,
+              (CPY_LIST_1000 - CPY_LIST_EMPTY) / 8);
+    }
+    rc_decref(empty);
+    rc_decref(three);
+    rc_decref(many);
+    rc_decref(big);
+    rc_decref(hello);
+    rc_decref(dict);
+    rc_decref(inst);
+    rc_decref(cls);
+}
+
+static void show_caches(rc_heap *h)
+{
+    void *s1 = rc_int_new(h, 7), *s2 = rc_int_new(h, 7);
+    void *b1 = rc_int_new(h, 1000), *b2 = rc_int_new(h, 1000);
+    void *t1 = rc_str_literal(h, "hello"), *t2 = rc_str_literal(h, "hello");
+    size_t live;
+    rc_heap_stats before, after;
+
+    printf("\n-- 2. Caching: small ints and interned strings\n\n");
+    if (!CLAIM(s1 && s2 && b1 && b2 && t1 && t2, "could not make the ints and strs"))
+        goto out;
+    printf("    %-30s same object: %-3s   immortal: %s\n", "rc_int_new(h, 7) twice",
+           yes_no(s1 == s2), yes_no(rc_is_immortal(s1)));
+    printf("    %-30s same object: %-3s   refcounts %" PRIdPTR " and %" PRIdPTR "\n",
+           "rc_int_new(h, 1000) twice", yes_no(b1 == b2), rc_refcount(b1), rc_refcount(b2));
+    printf("    %-30s same object: %-3s   immortal: %s\n", "rc_str_literal(h, \"hello\") x2",
+           yes_no(t1 == t2), yes_no(rc_is_immortal(t1)));
+    CLAIM(s1 == s2 && rc_is_immortal(s1), "7 should be one cached, immortal object");
+    CLAIM(b1 != b2 && rc_refcount(b1) == 1 && rc_refcount(b2) == 1,
+          "1000 is outside the cache: two objects with count 1 each were expected");
+    CLAIM(t1 == t2 && rc_is_immortal(t1) && rc_str_is_interned(t1),
+          "equal short literals should be one interned, immortal str");
+    printf("  As in CPython, where `7 is int('7')` is True and `1000 is int('1000')`\n"
+           "  False: -5..256 are cached, 257 and beyond are made afresh.\n");
+
+    live = rc_live_objects(h);
+    before = stats_of(h);
+    for (int i = 0; i < 10000; i++)
+        rc_decref(rc_int_new(h, 7));
+    after = stats_of(h);
+    printf("  10000 more rc_int_new(h, 7): live objects %zu -> %zu, bytes in use +%zu.\n",
+           live, rc_live_objects(h), after.bytes_in_use - before.bytes_in_use);
+    CLAIM(rc_live_objects(h) == live && after.bytes_in_use == before.bytes_in_use,
+          "taking a cached int should allocate nothing");
+out:
+    rc_decref(s1);
+    rc_decref(s2);
+    rc_decref(b1);
+    rc_decref(b2);
+    rc_decref(t1);
+    rc_decref(t2);
+}
+
+static void show_early_release(rc_heap *h)
+{
+    enum { N = 100000 };
+    rc_gc_gen_stats st[RC_GC_GENERATIONS];
+    size_t live = rc_live_objects(h);
+    rc_heap_stats base = stats_of(h), s;
+    char what[48];
+    void *big;
+
+    printf("\n-- 3. Dropping references early\n\n");
+    big = list_by_appends(h, 1000, N);
+    if (!CLAIM(big != NULL, "could not build a list of %d ints", N))
+        return;
+    s = stats_of(h);
+    snprintf(what, sizeof what, "big = list(range(1000, %d))", 1000 + N);
+    printf("    %-32s live objects +%zu, in use +%.1f MiB\n", what, rc_live_objects(h) - live, mib(s.bytes_in_use - base.bytes_in_use));
+    CLAIM(rc_live_objects(h) == live + N + 1, "the list and its %d ints should be alive", N);
+    rc_decref(big);
+    s = stats_of(h);
+    rc_gc_get_stats(h, st);
+    printf("    %-32s live objects +%zu, in use +%zu bytes\n", "del big   (rc_decref(big))",
+           rc_live_objects(h) - live, s.bytes_in_use - base.bytes_in_use);
+    printf("  Freed inside that one call, no collection needed (%zu ran in this heap):\n"
+           "  dropping the last reference early gives the memory back early.\n",
+           st[0].collections + st[1].collections + st[2].collections);
+    CLAIM(rc_live_objects(h) == live && s.bytes_in_use == base.bytes_in_use,
+          "after del big: live objects +%zu, bytes in use +%zu", rc_live_objects(h) - live,
+          s.bytes_in_use - base.bytes_in_use);
+    CLAIM(st[0].collections + st[1].collections + st[2].collections == 0,
+          "a collection ran; the claim was that counting alone freed the list");
+}
+
+static void chapter_optimisation(void)
+{
+    rc_heap *h = new_pool_heap();
+
+    if (h == NULL)
+        return;
+    show_sizes(h);
+    show_caches(h);
+    show_early_release(h);
+    rc_heap_destroy(h);
+}
+
+/* ---- Chapter 6: the worked example (seed section 6) -------------------- */
+
+static unsigned a_deletions;  /* times A's finalizer ran */
+static bool a_saw_attribute;  /* the last run found self.name still set */
+
+/* class A: def __del__(self): print("Object A is being deleted") */
+static void a_del(void *self)
+{
+    a_deletions++;
+    a_saw_attribute = rc_instance_getattr(self, "name") != NULL;
+    printf("      Object A is being deleted\n");
+}
+
+static void chapter_finalizer(void)
+{
+    rc_heap *h = new_pool_heap();
+    void *cls = NULL, *a, *b;
+    unsigned before, after;
+    intptr_t found;
+
+    if (h == NULL)
+        return;
+    printf("    class A:                                  A = rc_class_new(h, \"A\", a_del)\n"
+           "        def __del__(self):                    where a_del prints the message\n"
+           "            print(\"Object A is being deleted\")\n\n");
+    cls = rc_class_new(h, "A", a_del);
+    a = cls ? rc_instance_new(h, cls) : NULL;
+    if (!CLAIM(a != NULL, "could not make the class A and an instance"))
+        goto out;
+    CLAIM(rc_instance_setattr(a, "name", rc_str_literal(h, "a")) == RC_OK,
+          "could not set a.name");
+    printf("    a = A()    rc_instance_new   refcount %" PRIdPTR "\n", rc_refcount(a));
+    b = a;
+    rc_incref(b);
+    printf("    b = a      rc_incref         refcount %" PRIdPTR "\n", rc_refcount(b));
+    rc_decref(a);
+    printf("    del a      rc_decref         refcount %" PRIdPTR "   (nothing printed)\n",
+           rc_refcount(b));
+    CLAIM(a_deletions == 0, "the finalizer ran before the last reference went");
+
+    printf("    del b      rc_decref:\n");
+    before = a_deletions;
+    printf("      >> before rc_decref(b)\n");
+    rc_decref(b);
+    after = a_deletions;
+    printf("      >> after rc_decref(b)\n");
+    printf("  The message came inside the last rc_decref, not before, not later: the\n"
+           "  finalizer ran %u %s, saw the instance whole (self.name still set), and\n"
+           "  then the instance was freed (instances alive: %zu).\n",
+           after - before, plural(after - before, "time", "times"), live_of(h, &rc_instance_type));
+    CLAIM(before == 0 && after == 1, "the finalizer should run exactly once, inside the last"
+          " rc_decref: %u runs before it, %u after", before, after);
+    CLAIM(a_saw_attribute, "the finalizer found self.name already gone");
+    CLAIM(live_of(h, &rc_instance_type) == 0, "the instance outlived its last reference");
+
+    printf("\n  In a cycle the count never reaches zero; the collector runs __del__:\n");
+    a = rc_instance_new(h, cls);
+    if (!CLAIM(a != NULL, "rc_instance_new() returned NULL"))
+        goto out;
+    CLAIM(rc_instance_setattr(a, "name", a) == RC_OK, "could not set a.name = a");
+    rc_decref(a);
+    printf("    a = A(); a.name = a; del a       (nothing printed)\n");
+    CLAIM(a_deletions == 1 && live_of(h, &rc_instance_type) == 1,
+          "the instance in a cycle should be alive and unfinalized");
+    before = a_deletions;
+    printf("      >> before rc_gc_collect(h, 2)\n");
+    found = rc_gc_collect(h, 2);
+    after = a_deletions;
+    printf("      >> after: it found %" PRIdPTR " unreachable (the instance and its dict)\n",
+           found);
+    CLAIM(before == 1 && after == 2 && found == 2 && live_of(h, &rc_instance_type) == 0,
+          "the collection should run the finalizer once and free the instance and its dict:"
+          " runs %u -> %u, found %" PRIdPTR ", instances alive %zu", before, after, found,
+          live_of(h, &rc_instance_type));
+out:
+    rc_decref(cls);
     rc_heap_destroy(h);
 }
 
@@ -412,7 +1077,12 @@ static const struct chapter {
     const char *title;
     void (*run)(void);
 } chapters[] = {
-    {"a private heap and its memory pool", chapter_heap_and_pool},
+    {"memory allocation: a private heap and its pool", chapter_heap_and_pool},
+    {"reference counting, and its hole", chapter_refcounting},
+    {"garbage collection: the generational cycle collector", chapter_collector},
+    {"memory fragmentation", chapter_fragmentation},
+    {"memory optimisation", chapter_optimisation},
+    {"the worked example: __del__ at the last reference", chapter_finalizer},
 };
 
 int main(void)
