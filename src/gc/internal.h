@@ -114,11 +114,15 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
     RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
 }
 
+/* A container is being freed: unlink it from its generation.  The count
+ * stays >= 0: garbage freed by a collection must not delay the next one. */
 static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->info & RC_OF_TRACKED) {
         rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-        gclist_unlink(RC_GCHEAD(o));
+        rc_gchead *g = RC_GCHEAD(o);
+        g->prev->next = g->next;
+        g->next->prev = g->prev;
         hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
         if (gs->count[0] > 0) /* allocations minus deallocations */
             gs->count[0]--;

@@ -47,14 +47,23 @@ typedef struct rc_gchead {
 #define RC_GCHEAD(o) ((rc_gchead *)((char *)(o) - sizeof(rc_objhead) - sizeof(rc_gchead)))
 #define RC_FROM_GCHEAD(g) ((void *)((char *)(g) + sizeof(rc_gchead) + sizeof(rc_objhead)))
 
+/* One entry of the direct-mapped cache from type to what rc_new needs,
+ * precomputed when the type is registered. */
 typedef struct rc_type_slot {
     const rc_type *type;
-    uint32_t index;
+    uint32_t info;   /* the new object's info word: tag, index, RC_OF_GC */
+    uint16_t units;  /* 16-byte units of its block; 0: not small (slow path) */
+    uint8_t gc;      /* RC_TYPE_GC */
 } rc_type_slot;
+
+/* Per-type bits for rc__dealloc (st->tflags). */
+#define RC_TF_FINALIZE 1u /* has a finalizer */
+#define RC_TF_LEAF 2u     /* no destroy, no traverse, no GC head: nothing to release */
 
 typedef struct rc_objstate {
     const rc_type **types;   /* by index; [0] unused */
     size_t *live_of;         /* live objects per type index */
+    uint8_t *tflags;         /* RC_TF_* per type index */
     uint32_t ntypes, cap;    /* indices in use (including 0), capacity */
     rc_type_slot lookup[64]; /* direct-mapped cache: type -> index */
     size_t live;

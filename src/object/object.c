@@ -35,9 +35,11 @@ rc_objstate *rc_objstate_get(rc_heap *h) {
     st->ntypes = 1; /* index 0 means "no type" */
     st->types = rc_calloc(h, st->cap, sizeof *st->types);
     st->live_of = rc_calloc(h, st->cap, sizeof *st->live_of);
-    if (!st->types || !st->live_of) {
+    st->tflags = rc_calloc(h, st->cap, sizeof *st->tflags);
+    if (!st->types || !st->live_of || !st->tflags) {
         rc_free(st->types);
         rc_free(st->live_of);
+        rc_free(st->tflags);
         rc_free(st);
         return NULL;
     }
@@ -45,11 +47,12 @@ rc_objstate *rc_objstate_get(rc_heap *h) {
     return st;
 }
 
-/* Index of t in h's type table, registering it on first use; 0 on failure. */
+/* Index of t in h's type table, registering it on first use, and its cache
+ * slot filled in; 0 on failure. */
 static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
     rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
     if (RC_LIKELY(slot->type == t))
-        return slot->index;
+        return slot->info & RC_INFO_TYPE_MASK;
     uint32_t i;
     for (i = 1; i < st->ntypes; i++)
         if (st->types[i] == t)
@@ -66,29 +69,30 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
             size_t *live = rc_realloc(h, st->live_of, cap * sizeof *live);
             if (!live)
                 return 0;
-            memset(live + st->cap, 0, (cap - st->cap) * sizeof *live);
             st->live_of = live;
+            uint8_t *tf = rc_realloc(h, st->tflags, cap * sizeof *tf);
+            if (!tf)
+                return 0;
+            st->tflags = tf;
             st->cap = cap;
         }
         st->types[i] = t;
         st->live_of[i] = 0;
+        bool gc = (t->flags & RC_TYPE_GC) != 0;
+        st->tflags[i] = (uint8_t)((t->finalize ? RC_TF_FINALIZE : 0) |
+                                  (!t->destroy && !t->traverse && !gc ? RC_TF_LEAF : 0));
         st->ntypes++;
     }
+    bool gc = (t->flags & RC_TYPE_GC) != 0;
+    size_t n = t->size + sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
     slot->type = t;
-    slot->index = i;
+    slot->info = RC_INFO_TAG | i | (gc ? RC_OF_GC : 0);
+    slot->units = (uint16_t)(t->size <= RC_SMALL_MAX && n <= RC_SMALL_MAX ? (n + 15) / 16 : 0);
+    slot->gc = gc;
     return i;
 }
 
 /* ---- Creation ---------------------------------------------------------------- */
-
-/* Zero a fresh small block from a heap's cache in whole 16-byte units (cached
- * blocks are whole size classes; other paths use memset). */
-static inline void zero_small(char *block, size_t n) {
-    for (size_t i = 0; i < n; i += 16) {
-        ((uint64_t *)(block + i))[0] = 0;
-        ((uint64_t *)(block + i))[1] = 0;
-    }
-}
 
 static void *init_object(rc_objstate *st, char *block, size_t prefix, uint32_t idx, bool gc) {
     void *o = block + prefix;
@@ -137,29 +141,39 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
 }
 
 void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
-    /* Fast path: a small object of a type this heap knows, a block in the
-     * cache, and (for a container) no collection due. */
+    /* Fast path: a small object of a type this heap knows (its slot holds
+     * what to do), a block in the cache, no collection due. */
     rc_objstate *st;
     if (RC_UNLIKELY(!h || !t || extra || !(st = rc_heap_layer(h, RC_LAYER_OBJECT))))
         return new_slow(h, t, extra);
-    rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
-    bool gc = (t->flags & RC_TYPE_GC) != 0;
-    size_t prefix = sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
-    size_t n = t->size + prefix;
+    const rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
+    unsigned units = slot->units;
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-    if (RC_UNLIKELY(slot->type != t || n > RC_SMALL_MAX ||
-                    (gc && (!gs || gs->count[0] + 1 > gs->trigger))))
+    if (RC_UNLIKELY(slot->type != t || units == 0 ||
+                    (slot->gc && (!gs || gs->count[0] + 1 > gs->trigger))))
         return new_slow(h, t, extra);
-    rc_cache *k = &h->cache[(n - 1) >> 4];
+    rc_cache *k = &h->cache[units - 1];
     rc_block *b = k->head;
     if (RC_UNLIKELY(b == NULL))
         return new_slow(h, t, extra);
     k->head = b->next;
     k->room++;
     h->credit++;
-    zero_small((char *)b, n);
-    void *o = init_object(st, (char *)b, prefix, slot->index, gc);
-    if (gc)
+    uint64_t *z = (uint64_t *)b; /* zero whole 16-byte units of the class */
+    z[0] = z[1] = 0;
+    for (unsigned u = 1; u < units; u++)
+        z[2 * u] = z[2 * u + 1] = 0;
+    size_t prefix = slot->gc ? sizeof(rc_objhead) + sizeof(rc_gchead) : sizeof(rc_objhead);
+    void *o = (char *)b + prefix;
+    rc_objhead *hd = RC_OBJHEAD(o);
+    hd->refcnt = 1;
+    hd->info = slot->info;
+    st->live++;
+    st->live_of[slot->info & RC_INFO_TYPE_MASK]++;
+#ifdef RCGC_REF_DEBUG
+    st->total_refs++;
+#endif
+    if (slot->gc)
         rc__gc_link_new(gs, o);
     return o;
 }
@@ -289,17 +303,9 @@ RC_NOINLINE static void drain(rc_heap *h, rc_objstate *st) {
 
 RC_NOINLINE static void finalize_or_resurrect(void *o);
 
-void rc__dealloc(void *o) {
-    rc_objhead *hd = RC_OBJHEAD(o);
-    rc_arena *a = rc_arena_map_lookup(o); /* the block's arena, if a pool block */
-    rc_heap *h = a ? a->heap : rc_heap_of(o);
-    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
-    const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
-    if (RC_UNLIKELY((t->finalize && !(hd->info & RC_OF_FINALIZED)) || (hd->info & RC_OF_WEAKREFD))) {
-        finalize_or_resurrect(o);
-        if (hd->refcnt != 0)
-            return; /* resurrected */
-    }
+/* Everything but leaf objects: destroy can drop further counts to zero, so
+ * nesting is counted and bounded here. */
+RC_NOINLINE static void dealloc_nested(rc_heap *h, rc_objstate *st, void *o, rc_arena *a) {
     if (RC_UNLIKELY(st->depth >= RC_DEALLOC_DEPTH) && defer(h, st, o))
         return;
     st->depth++;
@@ -307,6 +313,31 @@ void rc__dealloc(void *o) {
     if (st->depth == 1 && (st->pending_gc || st->npending))
         drain(h, st);
     st->depth--;
+}
+
+void rc__dealloc(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    rc_arena *a = rc_arena_map_lookup(o); /* the block's arena, if a pool block */
+    rc_heap *h = a ? a->heap : rc_heap_of(o);
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    uint32_t info = hd->info;
+    unsigned tf = st->tflags[info & RC_INFO_TYPE_MASK];
+    hd->refcnt = 0; /* during destroy, a stray decref of o cannot free it again */
+    if (RC_UNLIKELY(((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) ||
+                    (info & RC_OF_WEAKREFD))) {
+        finalize_or_resurrect(o);
+        if (hd->refcnt != 0)
+            return; /* resurrected */
+    }
+    if (tf & RC_TF_LEAF) {
+        /* nothing to release: free at once, no nesting to count */
+        st->live--;
+        st->live_of[info & RC_INFO_TYPE_MASK]--;
+        hd->info = 0;
+        rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
+        return;
+    }
+    dealloc_nested(h, st, o, a);
 }
 
 /* Step 1: the finalizer (once), then the weakrefs (their callbacks may
