@@ -23,6 +23,7 @@ demo: build
 bench: build
 	./bench/run.sh $(BUILD)
 	./bench/object_run.sh $(BUILD)
+	./bench/gc_run.sh $(BUILD)
 
 asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRCGC_SANITIZE=ON -DRCGC_BUILD_BENCH=OFF $(CMAKE_ARGS)
