@@ -6,23 +6,24 @@
  *   merge generations 0..g into one list, `young`
  *   update_refs      gc_refs(o) = refcount(o)                 for o in young
  *   subtract_refs    gc_refs(c) -= 1 for each reference o -> c, both in young
- *   mark_reachable   o with gc_refs > 0 is referenced from outside: it and
- *                    everything it reaches (within young) is reachable
- *   partition        reachable -> survivors (moved up a generation),
- *                    the rest -> unreachable
+ *   move_unreachable one pass in list order: o with gc_refs > 0 is referenced
+ *                    from outside, so reachable, and so is what it refers to
+ *                    (marked, or brought back from the unreachable list);
+ *                    o with gc_refs == 0 goes to the unreachable list for now.
+ *                    Survivors move up a generation.
  *   weakrefs         cleared; callbacks of reachable weakrefs run
  *   finalize         each unreachable object's finalizer, once ever
- *   resurrection     the three marking steps again, on the unreachable set
- *                    alone: what a finalizer made reachable survives
+ *   resurrection     the marking steps again, on the unreachable set alone:
+ *                    what a finalizer made reachable survives (skipped when
+ *                    no finalizer or weakref callback ran: nothing changed)
  *   delete           clear() each remaining object (held by a temporary
  *                    reference), and reference counting frees them; what
  *                    survives without having a clear of its own is
  *                    uncollectable and goes to the garbage list
  *
  * The marking steps allocate nothing: gc_refs live in the GC head's `prev`
- * field and the marking stack is threaded through it too (lists keep only
- * `next` until partition rebuilds them), so a collection cannot fail for
- * lack of memory.  Only user code (weakref callbacks, finalizers, clear)
+ * field (lists keep only `next` until move_unreachable restores `prev` as it
+ * scans), so a collection cannot fail for lack of memory.  Only user code (weakref callbacks, finalizers, clear)
  * can free objects, and by then every list is doubly linked again, so an
  * object freed in the middle simply unlinks itself.
  */
@@ -53,6 +54,7 @@ rc_gcstate *rc__gc_state(rc_heap *h) {
     gs->threshold[1] = 10;
     gs->threshold[2] = 10;
     gs->enabled = true;
+    gs->cb_next = -1;
     update_trigger(gs);
     rc_heap_layer(h, RC_LAYER_GC) = gs;
     return gs;
@@ -84,7 +86,10 @@ static void collect_generations(rc_heap *h, rc_gcstate *gs) {
     for (int i = RC_GC_GENERATIONS - 1; i >= 0; i--) {
         if (gs->count[i] <= gs->threshold[i])
             continue;
-        if (i == RC_GC_GENERATIONS - 1 && gs->long_lived_pending < gs->long_lived_total / 4)
+        /* a full collection only when the oldest generation grew by more than
+         * a quarter since the last one (net of the objects that died) */
+        size_t pending = gs->old_count > gs->long_lived_total ? gs->old_count - gs->long_lived_total : 0;
+        if (i == RC_GC_GENERATIONS - 1 && pending < gs->long_lived_total / 4)
             continue;
         collect_with_callbacks(h, gs, i);
         break;
@@ -95,13 +100,20 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return false;
-    if (gs->count[0] + 1 > gs->trigger)
+    if (++gs->count[0] > gs->trigger)
         collect_generations(h, gs); /* before o is linked: it is not examined */
     rc__gc_link_new(gs, o);
     return true;
 }
 
 void rc__gc_forget(rc_heap *h, void *o) { rc__gc_forget_inline(h, o); }
+
+void rc__gc_report_freed(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    const char *name = rc_type_of(o)->name;
+    fprintf(gs->debug_out ? gs->debug_out : stderr, "gc: collectable <%s %p>\n", name ? name : "?",
+            o);
+}
 
 int rc_gc_is_tracked(const void *o) { return (rc_info(o) & RC_OF_TRACKED) != 0; }
 
@@ -110,8 +122,10 @@ int rc_gc_is_finalized(const void *o) { return rc_is_finalized(o); }
 void rc_gc_untrack(void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->info & RC_OF_TRACKED) {
+        if (hd->info & RC_OF_OLD)
+            ((rc_gcstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_GC))->old_count--;
         gclist_unlink(RC_GCHEAD(o));
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
     }
 }
 
@@ -160,66 +174,88 @@ static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
     }
 }
 
-static void visit_reach(void *child, void *arg) {
-    if (!child)
+/* A child of an object found reachable: it is reachable too.  If the scan
+ * already passed it (gc_refs was 0, so it sits in the unreachable list), it
+ * goes back to the tail of the list being scanned, to be scanned again. */
+static void visit_reachable(void *child, void *arg) {
+    if (!child || !in_collected_set(child))
         return;
     rc_objhead *hd = RC_OBJHEAD(child);
-    if ((hd->info & (RC_OF_GC | RC_OF_COLLECTING | RC_OF_REACHABLE)) ==
-        (RC_OF_GC | RC_OF_COLLECTING)) {
-        rc_gchead **stack = arg;
-        rc_gchead *g = RC_GCHEAD(child);
-        hd->info |= RC_OF_REACHABLE;
-        g->prev = *stack; /* gc_refs no longer matters: push */
-        *stack = g;
+    rc_gchead *g = RC_GCHEAD(child);
+    if (hd->info & RC_OF_UNREACHABLE) {
+        rc_gchead *list = arg;
+        hd->info &= ~RC_OF_UNREACHABLE;
+        g->prev->next = g->next; /* the unreachable list is doubly linked */
+        g->next->prev = g->prev;
+        list->prev->next = g;    /* the scanned list: `next` only, list->prev = tail */
+        g->next = list;
+        list->prev = g;
+        SET_GC_REFS(g, 1);
+    } else if (GC_REFS(g) == 0) {
+        SET_GC_REFS(g, 1);
     }
 }
 
-/* Mark everything reachable from objects referenced from outside the list:
- * depth first, the stack threaded through `prev`. */
-static void mark_reachable(const rc_objstate *st, rc_gchead *list) {
-    for (rc_gchead *g = list->next; g != list; g = g->next) {
-        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        if ((hd->info & RC_OF_REACHABLE) || GC_REFS(g) == 0)
-            continue;
-        hd->info |= RC_OF_REACHABLE;
-        rc_gchead *stack = g;
-        g->prev = NULL;
-        while (stack) {
-            rc_gchead *top = stack;
-            stack = top->prev;
-            void *o = RC_FROM_GCHEAD(top);
-            type_of(st, o)->traverse(o, visit_reach, &stack);
-        }
-    }
-}
-
-/* Split `list` (singly linked after marking) into its reachable objects,
- * which stay in `list` with their collection flags cleared, and the rest,
- * appended to `unreachable` still flagged RC_OF_COLLECTING.  Both end doubly
- * linked.  Returns the number of reachable objects. */
-static size_t partition(rc_gchead *list, rc_gchead *unreachable) {
+/* One pass in list order (memory order, mostly), after update_refs and
+ * subtract_refs: an object with gc_refs > 0 is reachable — it stays, its
+ * `prev` link is restored and its children are marked reachable; an object
+ * with gc_refs == 0 moves to `unreachable` for now (flagged), and comes back
+ * if a reachable object later turns out to refer to it.  Reachable objects
+ * leave with RC_OF_COLLECTING cleared and `set_bits` set; unreachable ones
+ * keep RC_OF_COLLECTING and RC_OF_UNREACHABLE.  Returns the number kept. */
+static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                               uint32_t set_bits) {
     size_t kept = 0;
-    rc_gchead *g = list->next;
-    gclist_init(list);
-    while (g != list) {
-        rc_gchead *next = g->next;
-        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        if (hd->info & RC_OF_REACHABLE) {
-            hd->info &= ~(RC_OF_COLLECTING | RC_OF_REACHABLE);
-            gclist_append(list, g);
+    rc_gchead *prev = list;
+    for (rc_gchead *g = list->next; g != list; g = prev->next) {
+        void *o = RC_FROM_GCHEAD(g);
+        rc_objhead *hd = RC_OBJHEAD(o);
+        if (GC_REFS(g) > 0) {
+            hd->info = (hd->info & ~RC_OF_COLLECTING) | set_bits;
+            type_of(st, o)->traverse(o, visit_reachable, list);
+            g->prev = prev;
+            prev = g;
             kept++;
         } else {
+            prev->next = g->next;
+            if (list->prev == g)
+                list->prev = prev;
+            hd->info |= RC_OF_UNREACHABLE;
             gclist_append(unreachable, g);
         }
-        g = next;
     }
+    list->prev = prev;
     return kept;
 }
 
-/* Move every object of `from` to `to`, clearing their collection flag. */
-static void release_to(rc_gchead *from, rc_gchead *to) {
-    for (rc_gchead *g = from->next; g != from; g = g->next)
-        RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~RC_OF_COLLECTING;
+/* Clear the marks of the unreachable list; count it, and say whether any of
+ * its objects has a finalizer still to run. */
+static size_t settle_unreachable(const rc_objstate *st, rc_gchead *unreachable, bool *finalizers) {
+    size_t n = 0;
+    *finalizers = false;
+    for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next) {
+        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+        uint32_t info = hd->info;
+        if ((st->tflags[info & RC_INFO_TYPE_MASK] & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED))
+            *finalizers = true;
+        hd->info = info & ~(RC_OF_UNREACHABLE | RC_OF_OLD);
+        n++;
+    }
+    return n;
+}
+
+/* Move every object of `from` to `to`, clearing their collection flag; into
+ * the oldest generation, they are counted there. */
+static void release_to(rc_gcstate *gs, rc_gchead *from, rc_gchead *to) {
+    bool old = to == &gs->gen[RC_GC_GENERATIONS - 1];
+    for (rc_gchead *g = from->next; g != from; g = g->next) {
+        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+        hd->info &= ~RC_OF_COLLECTING;
+        if (old && !(hd->info & RC_OF_OLD)) {
+            hd->info |= RC_OF_OLD;
+            gs->old_count++;
+        }
+    }
     gclist_merge(from, to);
 }
 
@@ -246,14 +282,16 @@ static void finalize_garbage(const rc_objstate *st, rc_gchead *unreachable) {
 
 /* PEP 442: after finalizers ran, whatever they made reachable from outside
  * the unreachable set (and everything it reaches) is moved to `old`. */
-static void handle_resurrected(const rc_objstate *st, rc_gchead *unreachable, rc_gchead *old) {
+static void handle_resurrected(rc_gcstate *gs, const rc_objstate *st, rc_gchead *unreachable,
+                               rc_gchead *old) {
     rc_gchead still;
     gclist_init(&still);
     update_refs(unreachable);
     subtract_refs(st, unreachable);
-    mark_reachable(st, unreachable);
-    partition(unreachable, &still); /* resurrected ones stay in `unreachable` */
-    gclist_merge(unreachable, old);
+    move_unreachable(st, unreachable, &still, 0); /* resurrected ones stay */
+    bool unused;
+    settle_unreachable(st, &still, &unused);
+    release_to(gs, unreachable, old);
     gclist_merge(&still, unreachable);
 }
 
@@ -287,16 +325,21 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
     if (gs->debug & RC_GC_DEBUG_SAVEALL) {
         for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
             garbage_append(h, gs, RC_FROM_GCHEAD(g)); /* on failure the object simply survives */
-        release_to(unreachable, old);
+        release_to(gs, unreachable, old);
         return 0;
     }
     rc_gchead cleared, unclearable;
     gclist_init(&cleared);
     gclist_init(&unclearable);
+    /* With RC_GC_DEBUG_COLLECTABLE, each object is reported as it is freed
+     * (rc__gc_report_freed), so the uncollectable ones never are. */
+    gs->deleting = (gs->debug & RC_GC_DEBUG_COLLECTABLE) != 0;
     while (!gclist_empty(unreachable)) {
         rc_gchead *g = unreachable->next;
         void *o = RC_FROM_GCHEAD(g);
         const rc_type *t = type_of(st, o);
+        if (rc_info(o) & RC_OF_WEAKREFD)
+            rc__weakrefs_clear_silently(h, o); /* made by a finalizer */
         if (t->clear) {
             gclist_move(g, &cleared);
             rc_incref(o);
@@ -306,14 +349,15 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
             gclist_move(g, &unclearable); /* freed later if a neighbour's clear frees it */
         }
     }
+    gs->deleting = false;
     /* What is left of the unclearable: nothing in their group could break it. */
     size_t uncollectable = gclist_size(&unclearable);
     if (uncollectable && (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE))
         debug_print(gs, st, "uncollectable", &unclearable);
     for (rc_gchead *g = unclearable.next; g != &unclearable; g = g->next)
         garbage_append(h, gs, RC_FROM_GCHEAD(g));
-    release_to(&unclearable, old);
-    release_to(&cleared, old); /* survived their clear (held from elsewhere now) */
+    release_to(gs, &unclearable, old);
+    release_to(gs, &cleared, old); /* survived their clear (held from elsewhere now) */
     return uncollectable;
 }
 
@@ -343,23 +387,30 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
     gclist_init(&unreachable);
     update_refs(young);
     subtract_refs(st, young);
-    mark_reachable(st, young);
-    size_t survivors = partition(young, &unreachable);
+    /* survivors of a collection of generation >= 1 end in the oldest */
+    size_t survivors = move_unreachable(st, young, &unreachable, gen >= 1 ? RC_OF_OLD : 0);
+    bool finalizers;
+    size_t found = settle_unreachable(st, &unreachable, &finalizers);
     if (gen == RC_GC_GENERATIONS - 1) {
-        gs->long_lived_pending = 0;
+        gs->old_count = survivors;
         gs->long_lived_total = survivors;
     } else {
         if (gen == RC_GC_GENERATIONS - 2)
-            gs->long_lived_pending += survivors;
+            gs->old_count += survivors;
         gclist_merge(young, old);
     }
 
-    rc__weakrefs_handle_unreachable(h, gs, &unreachable);
-    finalize_garbage(st, &unreachable);
-    handle_resurrected(st, &unreachable, old);
-    size_t found = gclist_size(&unreachable);
-    if (found && (gs->debug & RC_GC_DEBUG_COLLECTABLE))
-        debug_print(gs, st, "collectable", &unreachable);
+    /* User code (weakref callbacks, finalizers) may resurrect objects; when
+     * none runs, the unreachable set stands as it is. */
+    bool callbacks = rc__weakrefs_handle_unreachable(h, gs, &unreachable);
+    if (finalizers)
+        finalize_garbage(st, &unreachable);
+    if (finalizers || callbacks) {
+        handle_resurrected(gs, st, &unreachable, old);
+        found = gclist_size(&unreachable);
+    }
+    if (found && (gs->debug & RC_GC_DEBUG_COLLECTABLE) && (gs->debug & RC_GC_DEBUG_SAVEALL))
+        debug_print(gs, st, "collectable", &unreachable); /* kept, not freed */
     size_t uncollectable = delete_garbage(h, gs, st, &unreachable, old);
 
     gs->stats[gen].collections++;
@@ -372,12 +423,15 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
     return (intptr_t)found;
 }
 
+/* Run the callbacks in order.  A callback may add callbacks (they run too)
+ * or remove any (rc_gc_callback_remove moves the cursor back when it removes
+ * one at or before it, so none is skipped and a removed one is not run). */
 static void run_callbacks(rc_heap *h, rc_gcstate *gs, rc_gc_phase phase, const rc_gc_info *info) {
-    /* by index: a callback may add or remove callbacks */
-    for (size_t i = 0; i < gs->ncallbacks; i++) {
-        rc_gc_cbentry e = gs->callbacks[i];
+    for (gs->cb_next = 0; gs->cb_next < (ptrdiff_t)gs->ncallbacks; gs->cb_next++) {
+        rc_gc_cbentry e = gs->callbacks[gs->cb_next];
         e.cb(h, phase, info, e.arg);
     }
+    gs->cb_next = -1;
 }
 
 static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen) {
@@ -453,6 +507,10 @@ void rc_gc_freeze(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return;
+    rc_gchead *oldest = &gs->gen[RC_GC_GENERATIONS - 1];
+    for (rc_gchead *g = oldest->next; g != oldest; g = g->next)
+        RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~RC_OF_OLD;
+    gs->old_count = 0;
     for (int i = 0; i < RC_GC_GENERATIONS; i++)
         gclist_merge(&gs->gen[i], &gs->gen[RC_GC_PERMANENT]);
     gs->count[0] = 0;
@@ -461,7 +519,7 @@ void rc_gc_freeze(rc_heap *h) {
 void rc_gc_unfreeze(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
     if (gs)
-        gclist_merge(&gs->gen[RC_GC_PERMANENT], &gs->gen[RC_GC_GENERATIONS - 1]);
+        release_to(gs, &gs->gen[RC_GC_PERMANENT], &gs->gen[RC_GC_GENERATIONS - 1]);
 }
 
 size_t rc_gc_freeze_count(rc_heap *h) { return rc_gc_generation_size(h, RC_GC_PERMANENT); }
@@ -549,6 +607,8 @@ int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg) {
             memmove(&gs->callbacks[i], &gs->callbacks[i + 1],
                     (gs->ncallbacks - i - 1) * sizeof gs->callbacks[0]);
             gs->ncallbacks--;
+            if (gs->cb_next >= 0 && (ptrdiff_t)i <= gs->cb_next)
+                gs->cb_next--; /* removed while callbacks run */
             return 0;
         }
     }

@@ -44,12 +44,14 @@ typedef struct rc_gcstate {
     long trigger; /* threshold[0], or LONG_MAX while automatic collection is off */
     bool enabled;
     bool collecting;
+    bool deleting; /* in delete_garbage, with RC_GC_DEBUG_COLLECTABLE set */
     size_t long_lived_total;   /* objects in gen 2 after the last full collection */
-    size_t long_lived_pending; /* objects moved to gen 2 since */
+    size_t old_count;          /* objects in gen 2 now (RC_OF_OLD) */
     rc_gc_gen_stats stats[RC_GC_GENERATIONS];
 
     rc_gc_cbentry *callbacks;
     size_t ncallbacks, callbacks_cap;
+    ptrdiff_t cb_next; /* index of the callback running now; -1: none */
 
     void **garbage;
     size_t ngarbage, garbage_cap;
@@ -73,8 +75,10 @@ rc_gcstate *rc__gc_state(rc_heap *h); /* created on first use; NULL: no memory *
 
 /* weakref.c, for the collector: clear the weakrefs of every object of the
  * unreachable list `unreachable`; callbacks of weakrefs that are not
- * themselves in it run afterwards. */
-void rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable);
+ * themselves in it run afterwards.  Returns whether any callback ran. */
+bool rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable);
+/* Debug output for a garbage container being freed (RC_GC_DEBUG_COLLECTABLE). */
+void rc__gc_report_freed(rc_heap *h, void *o);
 
 /* List primitives (circular, sentinel-headed). */
 static inline void gclist_init(rc_gchead *l) { l->prev = l->next = l; }
@@ -107,9 +111,8 @@ static inline void gclist_merge(rc_gchead *from, rc_gchead *to) {
     gclist_init(from);
 }
 
-/* The fast parts of tracking, for the object layer. */
+/* The fast parts of tracking, for the object layer (count already taken). */
 static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
-    gs->count[0]++;
     gclist_append(&gs->gen[0], RC_GCHEAD(o));
     RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
 }
@@ -118,15 +121,20 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
  * stays >= 0: garbage freed by a collection must not delay the next one. */
 static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (hd->info & RC_OF_TRACKED) {
-        rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
         rc_gchead *g = RC_GCHEAD(o);
+        if (RC_UNLIKELY(gs->deleting) && (hd->info & RC_OF_COLLECTING))
+            rc__gc_report_freed(h, o);
         g->prev->next = g->next;
         g->next->prev = g->prev;
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING);
-        if (gs->count[0] > 0) /* allocations minus deallocations */
-            gs->count[0]--;
+        if (hd->info & RC_OF_OLD)
+            gs->old_count--;
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
     }
+    /* allocations minus deallocations, tracked or not (as CPython) */
+    if (gs && gs->count[0] > 0)
+        gs->count[0]--;
 }
 
 #endif

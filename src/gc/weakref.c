@@ -218,7 +218,8 @@ static void clear_all(rc_gcstate *gs, void *o, rc_weakref **pending, bool in_col
     }
 }
 
-static void run_pending(rc_weakref *pending) {
+static bool run_pending(rc_weakref *pending) {
+    bool ran = pending != NULL;
     while (pending) {
         rc_weakref *w = pending;
         pending = w->pending_next;
@@ -228,6 +229,21 @@ static void run_pending(rc_weakref *pending) {
             cb(w, w->arg);
         rc_decref(w);
     }
+    return ran;
+}
+
+void rc__weakrefs_clear_silently(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    rc_weakref *pending = NULL;
+    if (gs)
+        clear_all(gs, o, &pending, false);
+    while (pending) { /* drop the queue without calling back */
+        rc_weakref *w = pending;
+        pending = w->pending_next;
+        w->callback = NULL;
+        rc_decref(w);
+    }
+    RC_OBJHEAD(o)->info &= ~RC_OF_WEAKREFD;
 }
 
 void rc__weakrefs_clear(rc_heap *h, void *o) {
@@ -240,13 +256,21 @@ void rc__weakrefs_clear(rc_heap *h, void *o) {
     run_pending(pending);
 }
 
-void rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable) {
-    (void)h;
+bool rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable) {
     rc_weakref *pending = NULL;
+    /* A weakref that is itself garbage goes silent first, whether or not its
+     * target is garbage: its target may be a non-container that dies by
+     * refcount in the middle of the deletion (bpo-38006). */
+    const rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next) {
+        void *o = RC_FROM_GCHEAD(g);
+        if (st->types[rc_info(o) & RC_INFO_TYPE_MASK] == &rc_weakref_type)
+            weakref_clear(o);
+    }
     for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
         if (rc_info(o) & RC_OF_WEAKREFD)
             clear_all(gs, o, &pending, true);
     }
-    run_pending(pending);
+    return run_pending(pending);
 }

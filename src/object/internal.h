@@ -32,8 +32,9 @@
 #define RC_OF_FINALIZED (1u << 17) /* finalize has run */
 #define RC_OF_TRACKED (1u << 18)   /* in a collector list (gc layer) */
 #define RC_OF_COLLECTING (1u << 19) /* in the set a collection examines (gc layer) */
-#define RC_OF_REACHABLE (1u << 20)  /* found reachable during marking (gc layer) */
 #define RC_OF_WEAKREFD (1u << 21)   /* weak references to it may exist (gc layer) */
+#define RC_OF_UNREACHABLE (1u << 22) /* tentatively unreachable while marking (gc layer) */
+#define RC_OF_OLD (1u << 23)        /* in the oldest generation (gc layer) */
 #define RC_MAX_TYPES 0xFFFFu
 
 /* The GC head in front of the header of RC_TYPE_GC objects.  The gc layer
@@ -95,5 +96,6 @@ static inline void *rc_block_of(const void *o) {
 bool rc__gc_track_new(rc_heap *h, void *o);   /* may collect first; false: no memory */
 void rc__gc_forget(rc_heap *h, void *o);      /* a container is being freed */
 void rc__weakrefs_clear(rc_heap *h, void *o); /* o dies: clear its weakrefs, run callbacks */
+void rc__weakrefs_clear_silently(rc_heap *h, void *o); /* ... without callbacks */
 
 #endif

@@ -173,8 +173,10 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
 #ifdef RCGC_REF_DEBUG
     st->total_refs++;
 #endif
-    if (slot->gc)
+    if (slot->gc) {
+        gs->count[0]++;
         rc__gc_link_new(gs, o);
+    }
     return o;
 }
 
@@ -262,7 +264,7 @@ RC_INLINE void destroy_and_free(rc_heap *h, rc_objstate *st, void *o, rc_arena *
  * it at once, recursing). */
 static bool defer(rc_heap *h, rc_objstate *st, void *o) {
     if (rc_info(o) & RC_OF_GC) {
-        rc__gc_forget(h, o); /* untrack: the head's links are ours now */
+        rc_gc_untrack(o); /* the head's links are ours now; counted at the free */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
         st->pending_gc = g;
@@ -359,6 +361,8 @@ static void finalize_or_resurrect(void *o) {
         rc__weakrefs_clear(h, o);
         if (hd->refcnt == RC_IMMORTAL_REFCNT || --hd->refcnt != 0)
             return;
+        if (hd->info & RC_OF_WEAKREFD) /* made by those callbacks: o dies now */
+            rc__weakrefs_clear_silently(h, o);
     }
     hd->refcnt = 0;
 }
