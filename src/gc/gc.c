@@ -334,12 +334,15 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
     /* With RC_GC_DEBUG_COLLECTABLE, each object is reported as it is freed
      * (rc__gc_report_freed), so the uncollectable ones never are. */
     gs->deleting = (gs->debug & RC_GC_DEBUG_COLLECTABLE) != 0;
+    /* Weakrefs that finalizers made to garbage: cleared, silently, before
+     * any clear() can free objects and run callbacks (CPython GH-136401). */
+    for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
+        if (rc_info(RC_FROM_GCHEAD(g)) & RC_OF_WEAKREFD)
+            rc__weakrefs_clear_silently(h, RC_FROM_GCHEAD(g));
     while (!gclist_empty(unreachable)) {
         rc_gchead *g = unreachable->next;
         void *o = RC_FROM_GCHEAD(g);
         const rc_type *t = type_of(st, o);
-        if (rc_info(o) & RC_OF_WEAKREFD)
-            rc__weakrefs_clear_silently(h, o); /* made by a finalizer */
         if (t->clear) {
             gclist_move(g, &cleared);
             rc_incref(o);
@@ -576,8 +579,20 @@ void rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
     }
 }
 
+typedef struct referent_visit {
+    void (*fn)(void *child, void *arg);
+    void *arg;
+} referent_visit;
+
+static void visit_referent(void *child, void *arg) {
+    referent_visit *v = arg;
+    if (child) /* traverse may pass NULL slots */
+        v->fn(child, v->arg);
+}
+
 void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg) {
-    rc_traverse(o, fn, arg);
+    referent_visit v = {fn, arg};
+    rc_traverse(o, visit_referent, &v);
 }
 
 int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg) {

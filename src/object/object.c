@@ -264,6 +264,9 @@ RC_INLINE void destroy_and_free(rc_heap *h, rc_objstate *st, void *o, rc_arena *
  * it at once, recursing). */
 static bool defer(rc_heap *h, rc_objstate *st, void *o) {
     if (rc_info(o) & RC_OF_GC) {
+        rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+        if (gs && gs->deleting && (rc_info(o) & RC_OF_COLLECTING))
+            rc__gc_report_freed(h, o); /* garbage freed by a collection */
         rc_gc_untrack(o); /* the head's links are ours now; counted at the free */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
