@@ -122,19 +122,22 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
 static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-    if (hd->info & RC_OF_TRACKED) {
+    uint32_t info = hd->info;
+    if (info & RC_OF_TRACKED) {
         rc_gchead *g = RC_GCHEAD(o);
-        if (RC_UNLIKELY(gs->deleting) && (hd->info & RC_OF_COLLECTING))
-            rc__gc_report_freed(h, o);
+        if (RC_UNLIKELY(info & (RC_OF_OLD | RC_OF_COLLECTING))) {
+            if (gs->deleting && (info & RC_OF_COLLECTING))
+                rc__gc_report_freed(h, o);
+            if (info & RC_OF_OLD)
+                gs->old_count--;
+        }
         g->prev->next = g->next;
         g->next->prev = g->prev;
-        if (hd->info & RC_OF_OLD)
-            gs->old_count--;
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
+        hd->info = info & ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
     }
     /* allocations minus deallocations, tracked or not (as CPython) */
-    if (gs && gs->count[0] > 0)
-        gs->count[0]--;
+    if (gs)
+        gs->count[0] -= gs->count[0] > 0;
 }
 
 #endif
