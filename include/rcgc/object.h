@@ -24,6 +24,9 @@
  * RC_DEALLOC_DEPTH are deferred to a work list and done by the outermost one.
  *
  * Threads: as for heaps — one thread drives a heap's objects at a time.
+ *
+ * rc_heap_destroy() releases every object still alive in the heap at once,
+ * without running finalizers or destroy callbacks (as a process exit does).
  */
 #ifndef RCGC_OBJECT_H
 #define RCGC_OBJECT_H
