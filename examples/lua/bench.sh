@@ -9,6 +9,18 @@
 # workloads; SIZE passes a size argument to each.
 # Prints, per workload, the median wall and CPU (user+sys) times, the ratio
 # system/rcgc (above 1: rcgc faster) and the median peak RSS of each.
+#
+# Peak RSS depends on where Lua's collection cycles fall relative to the
+# program's own peak, and a few bytes more or less in any allocation move
+# them (on binarytrees, by up to 1.2 MiB for either allocator).  So:
+#  - the allocator is chosen with --alloc=rcgc or --alloc=libc, two arguments
+#    of the same length, and the two runs of a pair are otherwise identical:
+#    Lua makes the same allocations and collects at the same points in both;
+#  - run i reaches the script through a symlink in a directory whose name is
+#    i characters long, which shifts those points from one pair to the next
+#    (the path is in `arg` and in every function's source name), so the
+#    medians are taken over different phases instead of one lucky or
+#    unlucky one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 lua="${1:-$here/../../build/examples/lua/rcgc-lua}"
@@ -19,6 +31,8 @@ if [ ! -x "$lua" ]; then
   echo "bench.sh: no rcgc-lua at $lua (build it, or pass its path)" >&2
   exit 1
 fi
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/rcgc-lua-bench.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
 
 median() {
   printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
@@ -43,17 +57,19 @@ echo "binary: $lua"
 printf '%-12s %9s %9s %6s   %9s %9s %6s   %10s %10s %6s\n' workload "rcgc s" "system s" ratio \
   "rcgc cpu" "sys cpu" ratio "rcgc KiB" "system KiB" ratio
 for w in $workloads; do
-  script="$here/workloads/$w.lua"
   rw=() rc=() rm=() sw=() sc=() sm=()
   for ((i = 1; i <= runs; i++)); do
+    pad="$tmp/$(printf '%*s' "$i" '' | tr ' ' p)"
+    [ -e "$pad/w" ] || { mkdir -p "$pad" && ln -s "$here/workloads" "$pad/w"; }
+    script="$pad/w/$w.lua"
     # alternate the order so neither allocator always runs first
     if ((i % 2)); then order="rcgc system"; else order="system rcgc"; fi
     for a in $order; do
       if [ "$a" = rcgc ]; then
-        read -r t c m < <(one "$script" $size)
+        read -r t c m < <(one --alloc=rcgc "$script" $size)
         rw+=("$t") rc+=("$c") rm+=("$m")
       else
-        read -r t c m < <(one --system "$script" $size)
+        read -r t c m < <(one --alloc=libc "$script" $size)
         sw+=("$t") sc+=("$c") sm+=("$m")
       fi
     done

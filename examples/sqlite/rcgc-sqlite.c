@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,11 +123,13 @@ static void usage(FILE *out) {
             "\n"
             "options:\n"
             "  --system                  SQLite's default allocator instead of rcgc\n"
-            "  --db PATH                 database file (default: in memory); it is replaced\n"
+            "  --db PATH                 database file (default: in memory); must not exist\n"
+            "                            yet, and is removed at the end\n"
             "  --max-bytes BYTES         cap the heap (suffixes k, M, G); SQLite then gets\n"
             "                            SQLITE_NOMEM\n"
             "  --mode pool|debug|malloc  heap mode (default: RCGC_MALLOC, else pool)\n"
-            "  --stats                   print the heap's statistics to stderr at the end\n"
+            "  --stats                   print SQLite's memory counters and the heap's\n"
+            "                            statistics to stderr at the end\n"
             "  --rusage                  print wall/CPU time and peak RSS to stderr at exit\n"
             "  --nomem-test              instead of the workload: drive SQLite into\n"
             "                            SQLITE_NOMEM with the cap and check the database\n"
@@ -229,8 +232,8 @@ static int parse_args(int argc, char **argv, options *o) {
             return 1;
         }
     }
-    if (o->system && (o->max_bytes_given || o->stats || o->nomem_test || o->mode != RC_MODE_DEFAULT)) {
-        fprintf(stderr, PROG ": --max-bytes, --mode, --stats and --nomem-test need an rcgc heap, "
+    if (o->system && (o->max_bytes_given || o->nomem_test || o->mode != RC_MODE_DEFAULT)) {
+        fprintf(stderr, PROG ": --max-bytes, --mode and --nomem-test need an rcgc heap, "
                         "not --system\n");
         return 1;
     }
@@ -332,6 +335,19 @@ static sqlite3 *open_db(const char *path) {
         return NULL;
     }
     return db;
+}
+
+/* The workload and the cap test make their own database: they refuse a
+ * path that already holds something (an empty file, as mkstemp leaves, is
+ * fine), and remove the files they made when they finish. */
+static bool db_path_usable(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT;
+    if (S_ISREG(st.st_mode) && st.st_size == 0)
+        return true;
+    fprintf(stderr, PROG ": %s already exists; give a new path (it is removed afterwards)\n", path);
+    return false;
 }
 
 static void remove_db_files(const char *path) {
@@ -755,8 +771,8 @@ static int nm_round(sqlite3 *db, long rows, long round, expect *added, bool *com
  * -1 on a failure. */
 static int nomem_db(const char *path, long rows) {
     bool is_file = strcmp(path, ":memory:") != 0;
-    if (is_file)
-        remove_db_files(path);
+    if (is_file && !db_path_usable(path))
+        return -1;
     sqlite3 *db = open_db(path);
     if (!db)
         return -1;
@@ -926,19 +942,26 @@ int main(int argc, char **argv) {
         w.region = calloc((size_t)w.ncust + 1, sizeof *w.region);
         w.name_len = calloc((size_t)w.ncust + 1, sizeof *w.name_len);
         const char *path = o.db ? o.db : ":memory:";
-        if (o.db)
-            remove_db_files(o.db);
-        if (w.orders && w.region && w.name_len && (w.db = open_db(path)) != NULL) {
+        bool made_file = false;
+        if (!w.orders || !w.region || !w.name_len) {
+            fprintf(stderr, PROG ": no memory for the expected results of %ld rows\n", w.rows);
+        } else if (o.db && !db_path_usable(o.db)) {
+            /* reported */
+        } else if ((w.db = open_db(path)) != NULL) {
+            made_file = o.db != NULL;
             bool ok = (!o.db || exec(w.db, "PRAGMA synchronous = OFF")) && run_workload(&w);
             if (ok)
                 printf("sqlite ok: %ld orders, %ld customers, %s, %s allocator\n", w.rows, w.ncust,
                        o.db ? "file" : "in memory", o.system ? "system" : "rcgc");
+            fflush(stdout);
             if (o.stats) {
                 sqlite3_int64 used = sqlite3_memory_used(), high = sqlite3_memory_highwater(0);
                 fprintf(stderr, PROG ": SQLite reports %lld bytes in use, %lld high water\n",
                         (long long)used, (long long)high);
-                fprintf(stderr, PROG ": heap statistics at the end of the workload\n");
-                rc_heap_print_stats(g_heap, stderr);
+                if (g_heap) {
+                    fprintf(stderr, PROG ": heap statistics at the end of the workload\n");
+                    rc_heap_print_stats(g_heap, stderr);
+                }
             }
             if (sqlite3_close(w.db) != SQLITE_OK) {
                 report(w.db, "close");
@@ -946,7 +969,7 @@ int main(int argc, char **argv) {
             }
             status = ok ? 0 : 1;
         }
-        if (o.db)
+        if (made_file)
             remove_db_files(o.db);
         free(w.orders);
         free(w.region);
