@@ -748,6 +748,9 @@ size_t rc_usable_size(const void *p) {
         return 0;
     rc_arena *a = rc_arena_map_lookup(p);
     if (a) {
+        unsigned c = a->cls_of[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+        if (RC_LIKELY(c != RC_CLS_SLOW))
+            return rc_class_size(c); /* a plain heap's pool block: one byte tells */
         if (a->heap->mode == RC_MODE_DEBUG)
             return rc_debug_usable(p);
         return rc_class_size(rc_pool_of(a, p)->cls);
