@@ -160,9 +160,23 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     k->room++;
     h->credit++;
     uint64_t *z = (uint64_t *)b; /* zero whole 16-byte units of the class */
-    z[0] = z[1] = 0;
-    for (unsigned u = 1; u < units; u++)
-        z[2 * u] = z[2 * u + 1] = 0;
+    switch (units) {         /* small objects: straight-line stores */
+    default:
+        for (unsigned u = 4; u < units; u++)
+            z[2 * u] = z[2 * u + 1] = 0;
+        /* fall through */
+    case 4:
+        z[6] = z[7] = 0;
+        /* fall through */
+    case 3:
+        z[4] = z[5] = 0;
+        /* fall through */
+    case 2:
+        z[2] = z[3] = 0;
+        /* fall through */
+    case 1:
+        z[0] = z[1] = 0;
+    }
     size_t prefix = slot->gc ? sizeof(rc_objhead) + sizeof(rc_gchead) : sizeof(rc_objhead);
     void *o = (char *)b + prefix;
     rc_objhead *hd = RC_OBJHEAD(o);
