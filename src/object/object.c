@@ -447,36 +447,42 @@ static rc_heap *checked_heap(void *o, const char *op) {
     return rc_heap_of(o);
 }
 
-void rc__incref_debug(void *o) {
+/* The header of o if its count may change: a live, mortal object with a
+ * count above zero (reported otherwise, and NULL returned). */
+static rc_objhead *countable(void *o, const char *op, rc_heap **hp) {
     if (!o)
-        return;
-    rc_heap *h = checked_heap(o, "incref");
+        return NULL;
+    rc_heap *h = checked_heap(o, op);
     if (!h)
-        return;
+        return NULL;
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->refcnt == RC_IMMORTAL_REFCNT)
-        return;
+        return NULL;
     if (hd->refcnt == 0) {
-        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, "incref of an object being deallocated");
-        return;
+        char what[96];
+        snprintf(what, sizeof what, "%s of an object whose count is zero (%s)", op,
+                 op[0] == 'i' ? "being deallocated" : "decref below zero");
+        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, what);
+        return NULL;
     }
+    *hp = h;
+    return hd;
+}
+
+void rc__incref_debug(void *o) {
+    rc_heap *h;
+    rc_objhead *hd = countable(o, "incref", &h);
+    if (!hd)
+        return;
     hd->refcnt++;
     ((rc_objstate *)rc_heap_layer(h, RC_LAYER_OBJECT))->total_refs++;
 }
 
 void rc__decref_debug(void *o) {
-    if (!o)
+    rc_heap *h;
+    rc_objhead *hd = countable(o, "decref", &h);
+    if (!hd)
         return;
-    rc_heap *h = checked_heap(o, "decref");
-    if (!h)
-        return;
-    rc_objhead *hd = RC_OBJHEAD(o);
-    if (hd->refcnt == RC_IMMORTAL_REFCNT)
-        return;
-    if (hd->refcnt == 0) {
-        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, "decref below zero");
-        return;
-    }
     ((rc_objstate *)rc_heap_layer(h, RC_LAYER_OBJECT))->total_refs--;
     if (--hd->refcnt == 0)
         rc__dealloc(o);
