@@ -125,7 +125,7 @@ void rc_gc_untrack(void *o) {
         if (hd->info & RC_OF_OLD)
             ((rc_gcstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_GC))->old_count--;
         gclist_unlink(RC_GCHEAD(o));
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN);
     }
 }
 
@@ -164,6 +164,37 @@ static void visit_subtract(void *child, void *arg) {
         rc_gchead *g = RC_GCHEAD(child);
         if (GC_REFS(g) > 0) /* a traverse reporting more than the count is a bug; do not wrap */
             SET_GC_REFS(g, GC_REFS(g) - 1);
+    }
+}
+
+/* A full collection examines every tracked container but the frozen ones,
+ * so membership needs no mark: gc_refs can be set on first touch, and one
+ * walk does the work of update_refs and subtract_refs. */
+static inline void touch_full(rc_objhead *hd, rc_gchead *g) {
+    if (!(hd->info & RC_OF_COLLECTING)) {
+        SET_GC_REFS(g, hd->refcnt);
+        hd->info |= RC_OF_COLLECTING;
+    }
+}
+
+static void visit_subtract_full(void *child, void *arg) {
+    (void)arg;
+    if (!child)
+        return;
+    rc_objhead *hd = RC_OBJHEAD(child);
+    if ((hd->info & (RC_OF_GC | RC_OF_TRACKED | RC_OF_FROZEN)) != (RC_OF_GC | RC_OF_TRACKED))
+        return;
+    rc_gchead *g = RC_GCHEAD(child);
+    touch_full(hd, g);
+    if (GC_REFS(g) > 0)
+        SET_GC_REFS(g, GC_REFS(g) - 1);
+}
+
+static void update_and_subtract_full(const rc_objstate *st, rc_gchead *list) {
+    for (rc_gchead *g = list->next; g != list; g = g->next) {
+        void *o = RC_FROM_GCHEAD(g);
+        touch_full(RC_OBJHEAD(o), g);
+        type_of(st, o)->traverse(o, visit_subtract_full, NULL);
     }
 }
 
@@ -250,7 +281,7 @@ static void release_to(rc_gcstate *gs, rc_gchead *from, rc_gchead *to) {
     bool old = to == &gs->gen[RC_GC_GENERATIONS - 1];
     for (rc_gchead *g = from->next; g != from; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        hd->info &= ~RC_OF_COLLECTING;
+        hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN);
         if (old && !(hd->info & RC_OF_OLD)) {
             hd->info |= RC_OF_OLD;
             gs->old_count++;
@@ -388,8 +419,12 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
 
     rc_gchead unreachable;
     gclist_init(&unreachable);
-    update_refs(young);
-    subtract_refs(st, young);
+    if (gen == RC_GC_GENERATIONS - 1) {
+        update_and_subtract_full(st, young);
+    } else {
+        update_refs(young);
+        subtract_refs(st, young);
+    }
     /* survivors of a collection of generation >= 1 end in the oldest */
     size_t survivors = move_unreachable(st, young, &unreachable, gen >= 1 ? RC_OF_OLD : 0);
     bool finalizers;
@@ -510,12 +545,14 @@ void rc_gc_freeze(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return;
-    rc_gchead *oldest = &gs->gen[RC_GC_GENERATIONS - 1];
-    for (rc_gchead *g = oldest->next; g != oldest; g = g->next)
-        RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~RC_OF_OLD;
-    gs->old_count = 0;
-    for (int i = 0; i < RC_GC_GENERATIONS; i++)
+    for (int i = 0; i < RC_GC_GENERATIONS; i++) {
+        for (rc_gchead *g = gs->gen[i].next; g != &gs->gen[i]; g = g->next) {
+            rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
+            hd->info = (hd->info & ~RC_OF_OLD) | RC_OF_FROZEN;
+        }
         gclist_merge(&gs->gen[i], &gs->gen[RC_GC_PERMANENT]);
+    }
+    gs->old_count = 0;
     gs->count[0] = 0;
 }
 

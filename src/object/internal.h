@@ -35,6 +35,11 @@
 #define RC_OF_WEAKREFD (1u << 21)   /* weak references to it may exist (gc layer) */
 #define RC_OF_UNREACHABLE (1u << 22) /* tentatively unreachable while marking (gc layer) */
 #define RC_OF_OLD (1u << 23)        /* in the oldest generation (gc layer) */
+#define RC_OF_FROZEN (1u << 20)     /* in the permanent generation (gc layer) */
+_Static_assert(((RC_OF_GC | RC_OF_FINALIZED | RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_FROZEN |
+                 RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD) &
+                (RC_INFO_TAG_MASK | RC_INFO_TYPE_MASK)) == 0,
+               "flag bits must not overlap the tag or the type index");
 #define RC_MAX_TYPES 0xFFFFu
 
 /* The GC head in front of the header of RC_TYPE_GC objects.  The gc layer
