@@ -80,7 +80,7 @@ typedef struct rc_type {
 
 typedef struct rc_objhead {
     uint32_t refcnt; /**< RC_IMMORTAL_REFCNT: immortal */
-    uint32_t info;   /**< type index (low 16 bits) and RC_OF_* flags */
+    uint32_t info;   /**< type index (low 15 bits) and flags */
 } rc_objhead;
 
 /** The refcount of an immortal object; incref/decref leave it alone, and a
@@ -103,7 +103,7 @@ RC_API void rc__decref_debug(void *o);
 
 /** A new object of type t with `extra` bytes after the struct: zeroed,
  *  refcount 1.  NULL on allocation failure or a bad type (NULL, a GC type
- *  without traverse, or more than 65535 types in one heap). */
+ *  without traverse, or more than 32767 types in one heap). */
 RC_API void *rc_new(rc_heap *h, const rc_type *t, size_t extra);
 
 /** Take a reference (NULL is ignored). */

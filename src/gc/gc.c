@@ -125,7 +125,7 @@ void rc_gc_untrack(void *o) {
         if (hd->info & RC_OF_OLD)
             ((rc_gcstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_GC))->old_count--;
         gclist_unlink(RC_GCHEAD(o));
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN);
+        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1);
     }
 }
 
@@ -167,34 +167,42 @@ static void visit_subtract(void *child, void *arg) {
     }
 }
 
-/* A full collection examines every tracked container but the frozen ones,
- * so membership needs no mark: gc_refs can be set on first touch, and one
- * walk does the work of update_refs and subtract_refs. */
-static inline void touch_full(rc_objhead *hd, rc_gchead *g) {
+/* A collection of generation g examines every tracked, unfrozen container
+ * of generations 0..g, and the header's bits say which generation an object
+ * is in (none: 0; RC_OF_GEN1: 1; RC_OF_OLD: 2).  So membership needs no
+ * mark, gc_refs can be set on first touch, and one walk does the work of
+ * update_refs and subtract_refs.  `excluded` holds the bits that put an
+ * object outside the set. */
+static inline uint32_t excluded_bits(int gen) {
+    return RC_OF_FROZEN | (gen < 2 ? RC_OF_OLD : 0) | (gen < 1 ? RC_OF_GEN1 : 0);
+}
+
+static inline void touch(rc_objhead *hd, rc_gchead *g) {
     if (!(hd->info & RC_OF_COLLECTING)) {
         SET_GC_REFS(g, hd->refcnt);
         hd->info |= RC_OF_COLLECTING;
     }
 }
 
-static void visit_subtract_full(void *child, void *arg) {
-    (void)arg;
+static void visit_subtract_set(void *child, void *arg) {
     if (!child)
         return;
+    uint32_t excluded = *(const uint32_t *)arg;
     rc_objhead *hd = RC_OBJHEAD(child);
-    if ((hd->info & (RC_OF_GC | RC_OF_TRACKED | RC_OF_FROZEN)) != (RC_OF_GC | RC_OF_TRACKED))
+    if ((hd->info & (RC_OF_GC | RC_OF_TRACKED | excluded)) != (RC_OF_GC | RC_OF_TRACKED))
         return;
     rc_gchead *g = RC_GCHEAD(child);
-    touch_full(hd, g);
+    touch(hd, g);
     if (GC_REFS(g) > 0)
         SET_GC_REFS(g, GC_REFS(g) - 1);
 }
 
-static void update_and_subtract_full(const rc_objstate *st, rc_gchead *list) {
+static void update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen) {
+    uint32_t excluded = excluded_bits(gen);
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
-        touch_full(RC_OBJHEAD(o), g);
-        type_of(st, o)->traverse(o, visit_subtract_full, NULL);
+        touch(RC_OBJHEAD(o), g);
+        type_of(st, o)->traverse(o, visit_subtract_set, &excluded);
     }
 }
 
@@ -232,17 +240,17 @@ static void visit_reachable(void *child, void *arg) {
  * `prev` link is restored and its children are marked reachable; an object
  * with gc_refs == 0 moves to `unreachable` for now (flagged), and comes back
  * if a reachable object later turns out to refer to it.  Reachable objects
- * leave with RC_OF_COLLECTING cleared and `set_bits` set; unreachable ones
+ * leave with RC_OF_COLLECTING and `clear_bits` cleared and `set_bits` set; unreachable ones
  * keep RC_OF_COLLECTING and RC_OF_UNREACHABLE.  Returns the number kept. */
 static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                               uint32_t set_bits) {
+                               uint32_t clear_bits, uint32_t set_bits) {
     size_t kept = 0;
     rc_gchead *prev = list;
     for (rc_gchead *g = list->next; g != list; g = prev->next) {
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
         if (GC_REFS(g) > 0) {
-            hd->info = (hd->info & ~RC_OF_COLLECTING) | set_bits;
+            hd->info = (hd->info & ~(RC_OF_COLLECTING | clear_bits)) | set_bits;
             type_of(st, o)->traverse(o, visit_reachable, list);
             g->prev = prev;
             prev = g;
@@ -279,12 +287,18 @@ static size_t settle_unreachable(const rc_objstate *st, rc_gchead *unreachable, 
  * the oldest generation, they are counted there. */
 static void release_to(rc_gcstate *gs, rc_gchead *from, rc_gchead *to) {
     bool old = to == &gs->gen[RC_GC_GENERATIONS - 1];
+    bool gen1 = to == &gs->gen[1];
     for (rc_gchead *g = from->next; g != from; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
         hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN);
-        if (old && !(hd->info & RC_OF_OLD)) {
-            hd->info |= RC_OF_OLD;
-            gs->old_count++;
+        if (old) {
+            hd->info &= ~RC_OF_GEN1;
+            if (!(hd->info & RC_OF_OLD)) {
+                hd->info |= RC_OF_OLD;
+                gs->old_count++;
+            }
+        } else if (gen1) {
+            hd->info |= RC_OF_GEN1;
         }
     }
     gclist_merge(from, to);
@@ -319,7 +333,7 @@ static void handle_resurrected(rc_gcstate *gs, const rc_objstate *st, rc_gchead 
     gclist_init(&still);
     update_refs(unreachable);
     subtract_refs(st, unreachable);
-    move_unreachable(st, unreachable, &still, 0); /* resurrected ones stay */
+    move_unreachable(st, unreachable, &still, 0, 0); /* resurrected ones stay */
     bool unused;
     settle_unreachable(st, &still, &unused);
     release_to(gs, unreachable, old);
@@ -419,14 +433,10 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
 
     rc_gchead unreachable;
     gclist_init(&unreachable);
-    if (gen == RC_GC_GENERATIONS - 1) {
-        update_and_subtract_full(st, young);
-    } else {
-        update_refs(young);
-        subtract_refs(st, young);
-    }
-    /* survivors of a collection of generation >= 1 end in the oldest */
-    size_t survivors = move_unreachable(st, young, &unreachable, gen >= 1 ? RC_OF_OLD : 0);
+    update_and_subtract(st, young, gen);
+    /* survivors move up: to generation 1, or to the oldest */
+    size_t survivors = move_unreachable(st, young, &unreachable, RC_OF_GEN1,
+                                        gen >= 1 ? RC_OF_OLD : RC_OF_GEN1);
     bool finalizers;
     size_t found = settle_unreachable(st, &unreachable, &finalizers);
     if (gen == RC_GC_GENERATIONS - 1) {
@@ -548,7 +558,7 @@ void rc_gc_freeze(rc_heap *h) {
     for (int i = 0; i < RC_GC_GENERATIONS; i++) {
         for (rc_gchead *g = gs->gen[i].next; g != &gs->gen[i]; g = g->next) {
             rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-            hd->info = (hd->info & ~RC_OF_OLD) | RC_OF_FROZEN;
+            hd->info = (hd->info & ~(RC_OF_OLD | RC_OF_GEN1)) | RC_OF_FROZEN;
         }
         gclist_merge(&gs->gen[i], &gs->gen[RC_GC_PERMANENT]);
     }

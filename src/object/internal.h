@@ -4,10 +4,11 @@
  *
  * info word of every object header:
  *
- *    31      24 23            16 15                     0
- *   +----------+----------------+------------------------+
- *   |  0xA5    |  flags         |  type index in the heap |
- *   +----------+----------------+------------------------+
+ *    31      24 23            16 15 14                  0
+ *   +----------+----------------+--+---------------------+
+ *   |  0xA5    |  flags         |G1| type index in heap  |
+ *   +----------+----------------+--+---------------------+
+ *   (G1: the object is in generation 1)
  *
  * The 0xA5 tag marks a live header; a freed object's info is zeroed, so a
  * reference-debug build recognises a use after free.
@@ -27,7 +28,7 @@
 
 #define RC_INFO_TAG 0xA5000000u
 #define RC_INFO_TAG_MASK 0xFF000000u
-#define RC_INFO_TYPE_MASK 0x0000FFFFu
+#define RC_INFO_TYPE_MASK 0x00007FFFu
 #define RC_OF_GC (1u << 16)        /* has a GC head */
 #define RC_OF_FINALIZED (1u << 17) /* finalize has run */
 #define RC_OF_TRACKED (1u << 18)   /* in a collector list (gc layer) */
@@ -36,11 +37,12 @@
 #define RC_OF_UNREACHABLE (1u << 22) /* tentatively unreachable while marking (gc layer) */
 #define RC_OF_OLD (1u << 23)        /* in the oldest generation (gc layer) */
 #define RC_OF_FROZEN (1u << 20)     /* in the permanent generation (gc layer) */
+#define RC_OF_GEN1 (1u << 15)       /* in generation 1 (gc layer) */
 _Static_assert(((RC_OF_GC | RC_OF_FINALIZED | RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_FROZEN |
-                 RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD) &
+                 RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD | RC_OF_GEN1) &
                 (RC_INFO_TAG_MASK | RC_INFO_TYPE_MASK)) == 0,
                "flag bits must not overlap the tag or the type index");
-#define RC_MAX_TYPES 0xFFFFu
+#define RC_MAX_TYPES 0x7FFFu
 
 /* The GC head in front of the header of RC_TYPE_GC objects.  The gc layer
  * owns its contents; the object layer only uses `prev` to chain deferred
