@@ -205,8 +205,11 @@ static void clear_all(rc_gcstate *gs, void *o, rc_weakref **pending, bool in_col
         rc_weakref *next = w->next;
         w->target = NULL;
         w->prev = w->next = NULL;
-        /* in a collection, a weakref that is itself unreachable stays silent */
-        bool silent = in_collection && (rc_info(w) & RC_OF_COLLECTING);
+        /* A weakref that is itself dying stays silent: in a collection, one
+         * that is unreachable; always, one whose count is already zero (its
+         * deallocation was deferred to the work list). */
+        bool silent = (in_collection && (rc_info(w) & RC_OF_COLLECTING)) ||
+                      RC_OBJHEAD(w)->refcnt == 0;
         if (w->callback && !silent) {
             rc_incref(w);
             w->pending_next = *pending;

@@ -651,6 +651,37 @@ static int late_weakref_scenario(void) {
     return bad;
 }
 
+/* A weakref whose deallocation was deferred (the chain dropping it is more
+ * than RC_DEALLOC_DEPTH deep) has count 0 but is still on its target's
+ * list; when the target then dies in the same cascade, the weakref must stay
+ * silent and not be revived (it used to be freed twice).  A chain of
+ * RC_DEALLOC_DEPTH containers: its last node is destroyed at the deepest
+ * level, so the weakref it drops first is deferred; then it drops the target. */
+static void test_deferred_weakref_stays_silent(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    g_calls = 0;
+    tnode *head = tn_new(h, &tnode_type, 0), *cur = head;
+    for (int i = 1; i < RC_DEALLOC_DEPTH; i++) {
+        tnode *n = tn_new(h, &tnode_type, i);
+        tn_set(cur, 0, n);
+        rc_decref(n);
+        cur = n;
+    }
+    tnode *target = tn_new(h, &tleaf_type, 1000);
+    void *w = rc_weakref_new(target, cb_count, NULL);
+    if (CHECK_NOT_NULL(w)) {
+        tn_set(cur, 0, w);   /* dropped first: its deallocation is deferred */
+        tn_set(cur, 1, target); /* then the target dies, with w on its list */
+        rc_decref(w);
+        rc_decref(target);
+        rc_decref(head);
+        CHECK_EQ(g_calls, 0);
+        CHECK_EQ(rc_live_objects(h), 0);
+    }
+    GCT_END_HEAP(h);
+}
+
 static void test_weakref_made_by_death_callback(void) {
     int r = gct_in_child(late_weakref_scenario);
     CHECK_MSG(r == 0,
@@ -742,6 +773,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_callback_collects_and_allocates);
     RUN_TEST(test_callback_collects_outside_collection);
     RUN_TEST(test_weakref_made_by_death_callback);
+    RUN_TEST(test_deferred_weakref_stays_silent);
     RUN_TEST(test_weakref_table_churn);
     return check_summary();
 }
