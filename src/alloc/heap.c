@@ -852,12 +852,15 @@ size_t rc_heap_trim(rc_heap *h) {
     size_t before = h->bytes_os;
     rc_debug_flush_quarantine(h);
     cache_flush_all(h);
-    /* empty pools kept as their class's only pool */
+    /* every empty pool still in a class list (the pinned ones, and any left
+     * behind a pool that rejoined the list in front of it) */
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
-        rc_pool *p = h->list[c];
-        if (p && p->used == 0 && p->next == NULL) {
-            class_remove(h, c, p);
-            pool_release(h, p);
+        for (rc_pool *p = h->list[c], *next; p; p = next) {
+            next = p->next;
+            if (p->used == 0) {
+                class_remove(h, c, p);
+                pool_release(h, p);
+            }
         }
     }
     rc_release_idle_arenas(h);
