@@ -191,6 +191,14 @@ static void blist_traverse(void *o, rc_visit_fn visit, void *arg)
         visit(l->items[i], arg);
 }
 
+/* The same references as one array, for the collector's inline loop. */
+static void *const *blist_refs(const void *o, size_t *n)
+{
+    const blist *l = o;
+    *n = l->n;
+    return l->items;
+}
+
 /* Used as clear (to break cycles) and destroy: the list is emptied before
  * its items are dropped. */
 static void blist_clear(void *o)
@@ -210,6 +218,7 @@ static const rc_type blist_type = {
     .size = sizeof(blist),
     .flags = RC_TYPE_GC | RC_TYPE_UNHASHABLE,
     .traverse = blist_traverse,
+    .refs = blist_refs,
     .clear = blist_clear,
     .destroy = blist_clear,
 };
@@ -250,6 +259,13 @@ static void gnode_traverse(void *o, rc_visit_fn visit, void *arg)
     visit(n->right, arg);
 }
 
+/* left and right are adjacent: the node's references as an array of 2. */
+static void *const *gnode_refs(const void *o, size_t *n)
+{
+    *n = 2;
+    return (void *const *)&((const gnode *)o)->left;
+}
+
 static void gnode_clear(void *o)
 {
     gnode *n = o;
@@ -264,6 +280,7 @@ static const rc_type gnode_type = {
     .size = sizeof(gnode),
     .flags = RC_TYPE_GC | RC_TYPE_UNHASHABLE,
     .traverse = gnode_traverse,
+    .refs = gnode_refs,
     .clear = gnode_clear,
     .destroy = gnode_clear,
 };

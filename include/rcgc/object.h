@@ -74,6 +74,11 @@ typedef struct rc_type {
     /** Hash and equality for use as a dict key.  NULL: identity. */
     uint64_t (*hash)(const void *obj);
     bool (*eq)(const void *a, const void *b);
+    /** Optional, for speed: the object's strong references as one array of
+     *  *n pointers (NULL entries allowed) — exactly what traverse visits.
+     *  When set, the collector reads the array in its own loop instead of
+     *  calling traverse and a visit function per reference. */
+    void *const *(*refs)(const void *obj, size_t *n);
 } rc_type;
 
 /* ---- Object header (internal layout, used by the inline functions) ------- */

@@ -68,6 +68,20 @@ static const rc_type *type_of(const rc_objstate *st, const void *o) {
     return st->types[rc_info(o) & RC_INFO_TYPE_MASK];
 }
 
+/* fn(child, arg) for each reference of o: from the type's refs array when it
+ * has one (fn, a constant at each call site, is then inlined in the loop),
+ * else through traverse. */
+RC_INLINE void for_each_ref(const rc_type *t, void *o, rc_visit_fn fn, void *arg) {
+    if (t->refs) {
+        size_t n;
+        void *const *r = t->refs(o, &n);
+        for (size_t i = 0; i < n; i++)
+            fn(r[i], arg);
+    } else {
+        t->traverse(o, fn, arg);
+    }
+}
+
 static size_t gclist_size(const rc_gchead *l) {
     size_t n = 0;
     for (const rc_gchead *g = l->next; g != l; g = g->next)
@@ -202,14 +216,14 @@ static void update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen)
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
         touch(RC_OBJHEAD(o), g);
-        type_of(st, o)->traverse(o, visit_subtract_set, &excluded);
+        for_each_ref(type_of(st, o), o, visit_subtract_set, &excluded);
     }
 }
 
 static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
-        type_of(st, o)->traverse(o, visit_subtract, NULL);
+        for_each_ref(type_of(st, o), o, visit_subtract, NULL);
     }
 }
 
@@ -251,7 +265,7 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
         rc_objhead *hd = RC_OBJHEAD(o);
         if (GC_REFS(g) > 0) {
             hd->info = (hd->info & ~(RC_OF_COLLECTING | clear_bits)) | set_bits;
-            type_of(st, o)->traverse(o, visit_reachable, list);
+            for_each_ref(type_of(st, o), o, visit_reachable, list);
             g->prev = prev;
             prev = g;
             kept++;

@@ -77,6 +77,12 @@ static void list_traverse(void *o, rc_visit_fn visit, void *arg) {
         visit(l->items[i], arg);
 }
 
+static void *const *list_refs(const void *o, size_t *n) {
+    const rc_listobj *l = o;
+    *n = l->size;
+    return l->items;
+}
+
 /* Empty the list first, then drop the references (finalizers see a valid,
  * empty list and may even refill it). */
 static void list_do_clear(void *o) {
@@ -128,6 +134,7 @@ const rc_type rc_list_type = {
     .size = sizeof(rc_listobj),
     .flags = RC_TYPE_GC | RC_TYPE_UNHASHABLE,
     .traverse = list_traverse,
+    .refs = list_refs,
     .clear = list_do_clear,
     .destroy = list_do_clear,
     .sizeof_extra = list_sizeof_extra,

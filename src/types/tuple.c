@@ -81,6 +81,12 @@ static void tuple_traverse(void *o, rc_visit_fn visit, void *arg) {
             visit(t->items[i], arg);
 }
 
+static void *const *tuple_refs(const void *o, size_t *n) {
+    const rc_tupleobj *t = o;
+    *n = t->size;
+    return t->items;
+}
+
 /* For the collector: drop the items (left NULL).  The hash is kept. */
 static void tuple_clear(void *o) {
     rc_tupleobj *t = o;
@@ -133,6 +139,7 @@ const rc_type rc_tuple_type = {
     .size = offsetof(rc_tupleobj, items),
     .flags = RC_TYPE_GC,
     .traverse = tuple_traverse,
+    .refs = tuple_refs,
     .clear = tuple_clear,
     .destroy = tuple_clear,
     .sizeof_extra = tuple_sizeof_extra,
