@@ -836,7 +836,7 @@ void rc_heap_claim(rc_heap *h) { h->owner = pthread_self(); }
 void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes) { h->max_bytes = max_bytes; }
 
 /* Release every arena with no block in use; returns bytes given back. */
-size_t rc_release_idle_arenas(rc_heap *h) {
+static size_t rc_release_idle_arenas(rc_heap *h) {
     size_t before = h->bytes_os;
     rc_arena *a = h->arenas;
     while (a) {

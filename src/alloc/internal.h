@@ -319,7 +319,6 @@ rc_large *rc_large_header(const void *p);       /* NULL if p has no valid large 
 bool rc_injected_failure(rc_heap *h);          /* rc_heap_fail_at's countdown hit */
 void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
                const char *what);
-size_t rc_release_idle_arenas(rc_heap *h);
 
 /* ---- debug.c -------------------------------------------------------------- */
 void *rc_debug_malloc(rc_heap *h, size_t n);

@@ -120,8 +120,6 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
     return true;
 }
 
-void rc__gc_forget(rc_heap *h, void *o) { rc__gc_forget_inline(h, o); }
-
 void rc__gc_report_freed(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     const char *name = rc_type_of(o)->name;

@@ -119,22 +119,31 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
 
 /* A container is being freed: unlink it from its generation.  The count
  * stays >= 0: garbage freed by a collection must not delay the next one. */
-static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
+/* Take a dying container out of its generation list (reporting it if a
+ * collection is freeing it as garbage); its GC head is free afterwards, which
+ * the deferred-dealloc list relies on. */
+static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
-    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     uint32_t info = hd->info;
-    if (info & RC_OF_TRACKED) {
-        rc_gchead *g = RC_GCHEAD(o);
-        if (RC_UNLIKELY(info & (RC_OF_OLD | RC_OF_COLLECTING))) {
-            if (gs->deleting && (info & RC_OF_COLLECTING))
-                rc__gc_report_freed(h, o);
-            if (info & RC_OF_OLD)
-                gs->old_count--;
-        }
-        g->prev->next = g->next;
-        g->next->prev = g->prev;
-        hd->info = info & ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD);
+    if (!(info & RC_OF_TRACKED))
+        return;
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    rc_gchead *g = RC_GCHEAD(o);
+    if (RC_UNLIKELY(info & (RC_OF_OLD | RC_OF_COLLECTING))) {
+        if (gs->deleting && (info & RC_OF_COLLECTING))
+            rc__gc_report_freed(h, o);
+        if (info & RC_OF_OLD)
+            gs->old_count--;
     }
+    g->prev->next = g->next;
+    g->next->prev = g->prev;
+    hd->info = info & ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1);
+}
+
+/* A container is being freed: detached, and counted as a deallocation. */
+static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
+    rc__gc_detach_dying(h, o);
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     /* allocations minus deallocations, tracked or not (as CPython) */
     if (gs)
         gs->count[0] -= gs->count[0] > 0;

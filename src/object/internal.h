@@ -101,7 +101,6 @@ static inline void *rc_block_of(const void *o) {
  * collector of each container's birth and death, and the collector frees
  * garbage through reference counting. */
 bool rc__gc_track_new(rc_heap *h, void *o);   /* may collect first; false: no memory */
-void rc__gc_forget(rc_heap *h, void *o);      /* a container is being freed */
 void rc__weakrefs_clear(rc_heap *h, void *o); /* o dies: clear its weakrefs, run callbacks */
 void rc__weakrefs_clear_silently(rc_heap *h, void *o); /* ... without callbacks */
 

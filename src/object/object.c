@@ -94,13 +94,15 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
 
 /* ---- Creation ---------------------------------------------------------------- */
 
-static void *init_object(rc_objstate *st, char *block, size_t prefix, uint32_t idx, bool gc) {
+/* Write a new object's header (count 1, `info` from its type's slot) and
+ * count it; both creation paths end here. */
+static inline void *init_object(rc_objstate *st, char *block, size_t prefix, uint32_t info) {
     void *o = block + prefix;
     rc_objhead *hd = RC_OBJHEAD(o);
     hd->refcnt = 1;
-    hd->info = RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0);
+    hd->info = info;
     st->live++;
-    st->live_of[idx]++;
+    st->live_of[info & RC_INFO_TYPE_MASK]++;
 #ifdef RCGC_REF_DEBUG
     st->total_refs++;
 #endif
@@ -129,7 +131,7 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     if (!block)
         return NULL;
     memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
-    void *o = init_object(st, block, prefix, idx, gc);
+    void *o = init_object(st, block, prefix, RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0));
     if (gc && !rc__gc_track_new(h, o)) {
         st->live--;
         st->live_of[idx]--;
@@ -178,15 +180,7 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
         z[0] = z[1] = 0;
     }
     size_t prefix = slot->gc ? sizeof(rc_objhead) + sizeof(rc_gchead) : sizeof(rc_objhead);
-    void *o = (char *)b + prefix;
-    rc_objhead *hd = RC_OBJHEAD(o);
-    hd->refcnt = 1;
-    hd->info = slot->info;
-    st->live++;
-    st->live_of[slot->info & RC_INFO_TYPE_MASK]++;
-#ifdef RCGC_REF_DEBUG
-    st->total_refs++;
-#endif
+    void *o = init_object(st, (char *)b, prefix, slot->info);
     if (slot->gc) {
         gs->count[0]++;
         rc__gc_link_new(gs, o);
@@ -278,10 +272,7 @@ RC_INLINE void destroy_and_free(rc_heap *h, rc_objstate *st, void *o, rc_arena *
  * it at once, recursing). */
 static bool defer(rc_heap *h, rc_objstate *st, void *o) {
     if (rc_info(o) & RC_OF_GC) {
-        rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-        if (gs && gs->deleting && (rc_info(o) & RC_OF_COLLECTING))
-            rc__gc_report_freed(h, o); /* garbage freed by a collection */
-        rc_gc_untrack(o); /* the head's links are ours now; counted at the free */
+        rc__gc_detach_dying(h, o); /* the head's links are ours now; counted at the free */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
         st->pending_gc = g;
