@@ -260,6 +260,8 @@ void rc__weakrefs_clear(rc_heap *h, void *o) {
 }
 
 bool rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable) {
+    if (gs->wlive == 0)
+        return false; /* no weakref has a target: nothing to clear, no callback */
     rc_weakref *pending = NULL;
     /* A weakref that is itself garbage goes silent first, whether or not its
      * target is garbage: its target may be a non-container that dies by
