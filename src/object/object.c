@@ -313,9 +313,35 @@ RC_NOINLINE static void drain(rc_heap *h, rc_objstate *st) {
 
 RC_NOINLINE static void finalize_or_resurrect(void *o);
 
-/* Everything but leaf objects: destroy can drop further counts to zero, so
- * nesting is counted and bounded here. */
-RC_NOINLINE static void dealloc_nested(rc_heap *h, rc_objstate *st, void *o, rc_arena *a) {
+/* A leaf object (no destroy, no traverse, no GC head) has nothing to
+ * release: its block is freed at once. */
+RC_INLINE void free_leaf(rc_objstate *st, void *o, rc_arena *a) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    st->live--;
+    st->live_of[hd->info & RC_INFO_TYPE_MASK]--;
+    hd->info = 0;
+    rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
+}
+
+/* Everything but plain leaf objects: the finalizer and weakrefs first (they
+ * may resurrect o), then destroy, which can drop further counts to zero, so
+ * nesting is counted and bounded here.  One function, so that a container's
+ * deallocation saves its registers once. */
+RC_NOINLINE static void dealloc_slow(rc_heap *h, rc_objstate *st, void *o, rc_arena *a,
+                                     unsigned tf) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    uint32_t info = hd->info;
+    if (RC_UNLIKELY(((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) ||
+                    (info & RC_OF_WEAKREFD))) {
+        finalize_or_resurrect(o);
+        if (hd->refcnt != 0)
+            return; /* resurrected */
+    }
+    if (tf & RC_TF_LEAF) {
+        /* nothing to release: free at once, no nesting to count */
+        free_leaf(st, o, a);
+        return;
+    }
     if (RC_UNLIKELY(st->depth >= RC_DEALLOC_DEPTH) && defer(h, st, o))
         return;
     st->depth++;
@@ -328,26 +354,20 @@ RC_NOINLINE static void dealloc_nested(rc_heap *h, rc_objstate *st, void *o, rc_
 void rc__dealloc(void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     rc_arena *a = rc_arena_map_lookup(o); /* the block's arena, if a pool block */
-    rc_heap *h = a ? a->heap : rc_heap_of(o);
-    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
-    uint32_t info = hd->info;
-    unsigned tf = st->tflags[info & RC_INFO_TYPE_MASK];
     hd->refcnt = 0; /* during destroy, a stray decref of o cannot free it again */
-    if (RC_UNLIKELY(((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) ||
-                    (info & RC_OF_WEAKREFD))) {
-        finalize_or_resurrect(o);
-        if (hd->refcnt != 0)
-            return; /* resurrected */
-    }
-    if (tf & RC_TF_LEAF) {
-        /* nothing to release: free at once, no nesting to count */
-        st->live--;
-        st->live_of[info & RC_INFO_TYPE_MASK]--;
-        hd->info = 0;
-        rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
+    if (RC_LIKELY(a != NULL)) {
+        rc_objstate *st = rc_heap_layer(a->heap, RC_LAYER_OBJECT);
+        unsigned tf = st->tflags[hd->info & RC_INFO_TYPE_MASK];
+        if (RC_LIKELY(tf == RC_TF_LEAF && !(hd->info & RC_OF_WEAKREFD))) {
+            free_leaf(st, o, a); /* the common small case: no call, no registers saved */
+            return;
+        }
+        dealloc_slow(a->heap, st, o, a, tf);
         return;
     }
-    dealloc_nested(h, st, o, a);
+    rc_heap *h = rc_heap_of(o); /* a large block */
+    rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
+    dealloc_slow(h, st, o, NULL, st->tflags[hd->info & RC_INFO_TYPE_MASK]);
 }
 
 /* Step 1: the finalizer (once), then the weakrefs (their callbacks may
