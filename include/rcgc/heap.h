@@ -97,8 +97,10 @@ typedef enum rc_error_kind {
     RC_ERR_WRONG_THREAD,  /**< freed by a thread that does not own the heap */
     RC_ERR_WRONG_HEAP,    /**< rc_realloc() given a heap that does not own the block */
     RC_ERR_WRITE_AFTER_FREE, /**< a freed block was written to while in quarantine */
-    RC_ERR_REFCOUNT          /**< reference debugging: decref below zero, or use of
+    RC_ERR_REFCOUNT,         /**< reference debugging: decref below zero, or use of
                                   a freed object (RCGC_REF_DEBUG builds) */
+    RC_ERR_WRONG_SIZE        /**< rc_free_sized() given a size the block was not
+                                  allocated with (debug mode) */
 } rc_error_kind;
 
 typedef struct rc_heap rc_heap;
@@ -164,6 +166,17 @@ RC_API void *rc_calloc(rc_heap *h, size_t count, size_t n);
 RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
 /** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing. */
 RC_API void rc_free(void *p);
+/** Free p, allocated from heap h with n bytes: the size passed to rc_malloc
+ *  (rc_calloc: count * n; rc_realloc: the last size asked for), or any size
+ *  from that up to rc_usable_size(p).  Like C23 free_sized() and jemalloc's
+ *  sdallocx(): the caller already knows what rc_free() would look up, and the
+ *  fast path is shorter for it.  p == NULL does nothing.
+ *  Misuse is never silent corruption: in debug mode a wrong heap
+ *  (RC_ERR_WRONG_HEAP) or a size other than the block's requested size
+ *  (RC_ERR_WRONG_SIZE) is reported and the block is left alone; in pool and
+ *  malloc modes a heap or size that does not match the block makes it fall
+ *  back to rc_free(p), which finds both from the pointer. */
+RC_API void rc_free_sized(rc_heap *h, void *p, size_t n);
 /** Bytes usable at p (at least what was asked for); 0 for NULL. */
 RC_API size_t rc_usable_size(const void *p);
 /** The heap that owns p (NULL for NULL). */

@@ -177,6 +177,30 @@ void rc_debug_free(rc_heap *h, void *p) {
     h->q_len++;
 }
 
+/* rc_free_sized on a debug heap: the block must be h's and n the size it was
+ * asked with (rc_malloc(h, 0) asked for 1 byte; 0 is accepted too). */
+void rc_debug_free_sized(rc_heap *h, void *p, size_t n) {
+    rc_heap *owner = rc_heap_of_block(p);
+    if (!owner) {
+        rc_report(h, RC_ERR_FOREIGN, p, n, 0, "rc_free_sized given a pointer not allocated by rcgc");
+        return;
+    }
+    if (owner != h) {
+        rc_report(h, RC_ERR_WRONG_HEAP, p, n, 0, "rc_free_sized given a heap that does not own the block");
+        return;
+    }
+    rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
+    if (!hdr)
+        return;
+    if (n != hdr->size && !(n == 0 && hdr->size == 1)) {
+        char what[96];
+        snprintf(what, sizeof what, "rc_free_sized given size %zu for a block of %zu bytes", n, hdr->size);
+        rc_report(h, RC_ERR_WRONG_SIZE, p, hdr->size, hdr->serial, what);
+        return;
+    }
+    rc_debug_free(h, p);
+}
+
 void *rc_debug_realloc(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
     if (owner != h) {

@@ -702,6 +702,22 @@ RC_NOINLINE void rc__free_slow(rc_arena *a, void *ptr) {
 
 void rc_free(void *ptr) { rc__free_inline(ptr); }
 
+/* rc_free_sized's fast path did not prove (h, n) right: NULL, a large block,
+ * an instrumented heap, or a wrong heap or size.  Debug mode checks the
+ * arguments and reports; every other mode lets the pointer decide, exactly
+ * as rc_free does, so a wrong h or n costs time but never corrupts. */
+RC_NOINLINE void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n) {
+    if (!ptr)
+        return;
+    if (h && h->mode == RC_MODE_DEBUG) {
+        rc_debug_free_sized(h, ptr, n);
+        return;
+    }
+    rc__free_inline(ptr);
+}
+
+void rc_free_sized(rc_heap *h, void *ptr, size_t n) { rc__free_sized_inline(h, ptr, n); }
+
 void *rc_realloc(rc_heap *h, void *p, size_t n) {
     if (!p)
         return rc_malloc(h, n);

@@ -256,6 +256,7 @@ RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
 void *rc__malloc_slow(rc_heap *h, size_t n);
 void rc__free_slow(rc_arena *a, void *ptr);
 void rc__cache_overflow(rc_heap *h, unsigned c);
+void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n);
 
 /* rc_malloc: pop a block from the heap's cache for its size class. */
 RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
@@ -293,6 +294,31 @@ RC_INLINE void rc__free_in_arena(rc_arena *a, void *ptr) {
 /* rc_free: push a pool block on its heap's cache (see docs/allocator.md). */
 RC_INLINE void rc__free_inline(void *ptr) { rc__free_in_arena(rc_arena_map_lookup(ptr), ptr); }
 
+/* rc_free_sized: the cache to push on comes from the arguments (h, n), not
+ * from loads of the arena header, so the push does not wait for those loads;
+ * they only feed a well-predicted branch that proves p belongs to h's pools
+ * in n's size class.  cls_of[] is RC_CLS_SLOW in instrumented heaps and
+ * unused pools, so such blocks, wrong sizes, wrong heaps, large blocks and
+ * NULL all take the slow path. */
+RC_INLINE void rc__free_sized_inline(rc_heap *h, void *ptr, size_t n) {
+    if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
+        unsigned c = (unsigned)((n - 1) >> 4);
+        rc_arena *a = rc_arena_map_lookup(ptr);
+        if (RC_LIKELY(a != NULL) &&
+            RC_LIKELY(a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] == c) &&
+            RC_LIKELY(a->heap == h)) {
+            rc_cache *k = &h->cache[c];
+            rc_block *b = ptr;
+            b->next = k->head;
+            k->head = b;
+            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
+                rc__cache_overflow(h, c);
+            return;
+        }
+    }
+    rc__free_sized_slow(h, ptr, n);
+}
+
 /* The heap owning block p (pool or large); NULL if p is not rcgc's. */
 RC_INLINE rc_heap *rc__heap_of_block_inline(const void *p) {
     rc_arena *a = rc_arena_map_lookup(p);
@@ -323,6 +349,7 @@ void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint6
 /* ---- debug.c -------------------------------------------------------------- */
 void *rc_debug_malloc(rc_heap *h, size_t n);
 void rc_debug_free(rc_heap *h, void *p);       /* h: the heap p's arena says, or NULL */
+void rc_debug_free_sized(rc_heap *h, void *p, size_t n); /* h: the caller's heap */
 void *rc_debug_realloc(rc_heap *h, void *p, size_t n);
 size_t rc_debug_usable(const void *p);
 bool rc_debug_owns(const void *p);              /* p carries a valid debug header */
