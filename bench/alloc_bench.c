@@ -3,7 +3,7 @@
  * process, so that each process's peak RSS (getrusage ru_maxrss) belongs to
  * exactly one measurement.
  *
- *   alloc_bench ALLOCATOR WORKLOAD [--live W] [--steps N] [--seed S]
+ *   alloc_bench ALLOCATOR WORKLOAD [--live W] [--steps N] [--seed S] [--sized]
  *
  *   ALLOCATOR  rcgc    rc_malloc/rc_free on a private heap (RC_MODE_POOL)
  *              system  malloc/free: glibc, or whatever LD_PRELOAD puts first
@@ -20,6 +20,12 @@
  *              when W >= 100,000 (refill: rounds = max(2, N / W))
  *   --seed S   xorshift seed; default fixed, so every run sees the same
  *              sizes and victims
+ *   --sized    free with the allocator's sized free (churn, fixed32):
+ *              rcgc rc_free_sized; for "system" the first of jemalloc's
+ *              sdallocx, mimalloc's mi_free_size, tcmalloc's tc_free_sized
+ *              and C23 free_sized found in the library that provides malloc
+ *              (called through a function pointer, looked up once, as a
+ *              PLT call is).  Without one, prints "nosized" and exits 4.
  *
  * Output: one line of key=value pairs on stdout, starting with "result":
  * peak_rss_kib is getrusage's ru_maxrss at the end (which on Linux also
@@ -68,7 +74,12 @@ typedef struct bench_input {
     uint32_t *victim; /* churn: the slot freed at each step (ring entries) */
     uint16_t *size;   /* request sizes: live (fill/refill) + ring (churn) */
     void **slot;      /* the live blocks */
+    uint16_t *slot_size; /* churn --sized: each live block's size */
 } bench_input;
+
+/* The system allocator's sized free, found at start-up (see --sized). */
+static void (*bench_free_sized)(void *, size_t);
+static void (*bench_sdallocx)(void *, size_t, int);
 
 static _Noreturn void bench_oom(size_t n)
 {
@@ -81,18 +92,31 @@ static _Noreturn void bench_oom(size_t n)
 #define BENCH_SUFFIX rcgc
 #define BENCH_ALLOC(heap, n) rc_malloc((heap), (n))
 #define BENCH_FREE(heap, p) ((void)(heap), rc_free(p))
+#define BENCH_FREE_SIZED(heap, p, n) rc_free_sized((heap), (p), (n))
 #include "alloc_bench_loops.h"
 #undef BENCH_SUFFIX
 #undef BENCH_ALLOC
 #undef BENCH_FREE
+#undef BENCH_FREE_SIZED
 
 #define BENCH_SUFFIX system
 #define BENCH_ALLOC(heap, n) ((void)(heap), malloc(n))
 #define BENCH_FREE(heap, p) ((void)(heap), free(p))
+#define BENCH_FREE_SIZED(heap, p, n) ((void)(heap), bench_free_sized((p), (n)))
 #include "alloc_bench_loops.h"
 #undef BENCH_SUFFIX
+#undef BENCH_FREE_SIZED
+
+/* jemalloc's sdallocx takes a third argument (flags): its own instance. */
+#define BENCH_SUFFIX sdallocx
+#define BENCH_SIZED_ONLY
+#define BENCH_FREE_SIZED(heap, p, n) ((void)(heap), bench_sdallocx((p), (n), 0))
+#include "alloc_bench_loops.h"
+#undef BENCH_SUFFIX
+#undef BENCH_SIZED_ONLY
 #undef BENCH_ALLOC
 #undef BENCH_FREE
+#undef BENCH_FREE_SIZED
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -190,6 +214,31 @@ static const char *malloc_provider(void)
     return slash ? slash + 1 : info.dli_fname;
 }
 
+/* Find the sized free of the library that provides malloc; its name, or
+ * NULL if it has none.  A symbol from another library (say glibc's
+ * free_sized under a preloaded allocator) would free the wrong blocks. */
+static const char *find_sized_free(void)
+{
+    static const char *const names[] = {"sdallocx", "mi_free_size", "tc_free_sized", "free_sized"};
+    Dl_info mi, si;
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    if (m == NULL || dladdr(m, &mi) == 0 || mi.dli_fname == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *f = dlsym(RTLD_DEFAULT, names[i]);
+        if (f == NULL || dladdr(f, &si) == 0 || si.dli_fname == NULL ||
+            strcmp(si.dli_fname, mi.dli_fname) != 0)
+            continue;
+        /* POSIX: a data pointer from dlsym converts to a function pointer */
+        if (i == 0)
+            memcpy(&bench_sdallocx, &f, sizeof f);
+        else
+            memcpy(&bench_free_sized, &f, sizeof f);
+        return names[i];
+    }
+    return NULL;
+}
+
 static size_t parse_size(const char *opt, const char *s)
 {
     char *end = NULL;
@@ -206,7 +255,7 @@ static _Noreturn void usage(void)
 {
     fprintf(stderr,
             "usage: alloc_bench rcgc|system churn|fixed32|refill"
-            " [--live W] [--steps N] [--seed S]\n");
+            " [--live W] [--steps N] [--seed S] [--sized]\n");
     exit(2);
 }
 
@@ -240,7 +289,13 @@ int main(int argc, char **argv)
 
     size_t live = 1000, steps = 0;
     uint64_t seed = 0x9E3779B97F4A7C15ull;
+    int sized = 0;
     for (int i = 3; i < argc; i += 2) { /* --option value pairs */
+        if (strcmp(argv[i], "--sized") == 0) {
+            sized = 1;
+            i--; /* no value */
+            continue;
+        }
         if (i + 1 >= argc)
             usage();
         if (strcmp(argv[i], "--live") == 0)
@@ -260,6 +315,18 @@ int main(int argc, char **argv)
     }
     if (steps == 0)
         steps = (wl != WL_FIXED32 && live >= 100000) ? 3000000 : 20000000;
+    const char *sized_name = "none";
+    if (sized) {
+        if (wl == WL_REFILL) {
+            fprintf(stderr, "alloc_bench: --sized is for churn and fixed32\n");
+            return 2;
+        }
+        sized_name = use_rcgc ? "rc_free_sized" : find_sized_free();
+        if (sized_name == NULL) {
+            printf("nosized alloc=%s malloc_lib=%s: no sized free\n", alloc_name, malloc_provider());
+            return 4;
+        }
+    }
 
     /* Inputs, generated before anything is timed and identical for every
      * allocator (same seed, same arrays, same sizes). */
@@ -275,6 +342,10 @@ int main(int argc, char **argv)
         uint64_t st = seed;
         for (size_t i = 0; i < live + in.ring; i++)
             in.size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+        if (sized) {
+            in.slot_size = map_touched(live * sizeof *in.slot_size);
+            memcpy(in.slot_size, in.size, live * sizeof *in.slot_size); /* the fill's sizes */
+        }
         for (size_t i = 0; i < in.ring; i++)
             in.victim[i] = rand_below(&st, (uint32_t)live);
     } else if (wl == WL_REFILL) {
@@ -303,6 +374,10 @@ int main(int argc, char **argv)
 
 /* Call the rcgc or the system instance of a loop (the branch is outside it). */
 #define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+/* The same for the sized loops, which have a third instance (sdallocx). */
+#define RUN_SIZED(fn, ...)                                                                        \
+    (use_rcgc ? fn##rcgc(heap, __VA_ARGS__)                                                       \
+              : bench_sdallocx ? fn##sdallocx(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
 
     const long base_peak_kib = peak_rss_kib();
     const long base_own_kib = own_peak_rss_kib();
@@ -317,13 +392,19 @@ int main(int argc, char **argv)
     case WL_CHURN: {
         RUN(fill_, &in);
         const double t0 = now_ns();
-        RUN(loop_churn_, &in);
+        if (sized)
+            RUN_SIZED(loop_churn_sized_, &in);
+        else
+            RUN(loop_churn_, &in);
         ns = now_ns() - t0;
         break;
     }
     case WL_FIXED32: {
         const double t0 = now_ns();
-        RUN(loop_fixed32_, steps);
+        if (sized)
+            RUN_SIZED(loop_fixed32_sized_, steps);
+        else
+            RUN(loop_fixed32_, steps);
         ns = now_ns() - t0;
         break;
     }
@@ -365,6 +446,7 @@ int main(int argc, char **argv)
     if (heap != NULL)
         rc_heap_destroy(heap);
 #undef RUN
+#undef RUN_SIZED
 
     printf("result alloc=%s workload=%s live=%zu pairs=%zu ns_per_pair=%.3f"
            " peak_rss_kib=%ld base_rss_kib=%ld own_peak_kib=%ld heap_kib=%ld",
@@ -376,6 +458,6 @@ int main(int argc, char **argv)
             printf(" arenas_after_free=%ld arenas_after_free_last=%ld arenas_high_water=%ld",
                    arenas_after_free, arenas_after_free_last, arenas_high_water);
     }
-    printf(" malloc_lib=%s\n", malloc_provider());
+    printf(" sized_free=%s malloc_lib=%s\n", sized_name, malloc_provider());
     return 0;
 }

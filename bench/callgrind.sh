@@ -7,8 +7,10 @@
 #
 #   STEPS     alloc+free pairs per run (default 200000); refill runs at least
 #             two rounds of W, so its W=1M variant ignores small values
-#   WORKLOAD  churn-1k | churn-1m | fixed32 | refill-1k | refill-1m | all
-#             (default: all)
+#   WORKLOAD  churn-1k | churn-1k-sized | churn-1m | churn-1m-sized | fixed32 |
+#             fixed32-sized | refill-1k | refill-1m | all (default: all).  The
+#             -sized ones free with the allocator's sized free (rc_free_sized,
+#             sdallocx, mi_free_size, tc_free_sized; glibc has none)
 #   BUILD_DIR default: build-callgrind, configured and (re)built here with
 #             -DRCGC_VALGRIND=OFF.  That matters: a library built with the
 #             valgrind client requests notices it runs under valgrind and
@@ -63,12 +65,15 @@ mkdir -p "$OUT"
 
 declare -A ARGS=(
     [churn-1k]="churn --live 1000"
+    [churn-1k-sized]="churn --live 1000 --sized"
     [churn-1m]="churn --live 1000000"
+    [churn-1m-sized]="churn --live 1000000 --sized"
     [fixed32]="fixed32"
+    [fixed32-sized]="fixed32 --sized"
     [refill-1k]="refill --live 1000"
     [refill-1m]="refill --live 1000000"
 )
-ORDER=(churn-1k churn-1m fixed32 refill-1k refill-1m)
+ORDER=(churn-1k churn-1k-sized churn-1m churn-1m-sized fixed32 fixed32-sized refill-1k refill-1m)
 if [ "$WHICH" != all ]; then
     if [ -z "${ARGS[$WHICH]+x}" ]; then
         echo "callgrind.sh: unknown workload '$WHICH' (${ORDER[*]} all)" >&2
@@ -95,7 +100,7 @@ if [ "${CALLGRIND_PEERS:-0}" = 1 ]; then
 fi
 
 status=0
-printf '%-11s %-9s %12s %14s %10s\n' workload allocator pairs instructions "Ir/pair"
+printf '%-14s %-9s %12s %14s %10s\n' workload allocator pairs instructions "Ir/pair"
 for w in "${ORDER[@]}"; do
     base=""
     for i in "${!NAMES[@]}"; do
@@ -105,10 +110,14 @@ for w in "${ORDER[@]}"; do
               valgrind --tool=callgrind --callgrind-out-file="$file" \
                        --collect-atstart=no --toggle-collect='loop_*' \
                        "$BIN" "${KINDS[$i]}" ${ARGS[$w]} --steps "$STEPS" 2>"$file.log")
+        if [[ $res == nosized* ]]; then
+            printf '%-14s %-9s  no sized free\n' "$w" "${NAMES[$i]}"
+            continue
+        fi
         pairs=$(printf '%s\n' "$res" | sed -n 's/^result .* pairs=\([0-9]*\) .*/\1/p')
         ir=$(awk '/^(totals|summary):/ { print $2; exit }' "$file" 2>/dev/null)
         if [ -z "$pairs" ] || [ -z "$ir" ] || [ "$pairs" -eq 0 ]; then
-            printf '%-11s %-9s  failed, see %s\n' "$w" "${NAMES[$i]}" "$file.log"
+            printf '%-14s %-9s  failed, see %s\n' "$w" "${NAMES[$i]}" "$file.log"
             status=1
             continue
         fi
@@ -116,7 +125,7 @@ for w in "${ORDER[@]}"; do
         [ -z "$base" ] && [ "${NAMES[$i]}" = rcgc ] && base=$per
         ratio=""
         [ -n "$base" ] && ratio=$(awk -v a="$per" -v b="$base" 'BEGIN { printf "(%.2fx rcgc)", a / b }')
-        printf '%-11s %-9s %12s %14s %10s %s\n' "$w" "${NAMES[$i]}" "$pairs" "$ir" "$per" "$ratio"
+        printf '%-14s %-9s %12s %14s %10s %s\n' "$w" "${NAMES[$i]}" "$pairs" "$ir" "$per" "$ratio"
     done
 done
 echo

@@ -13,8 +13,14 @@
 # Environment knobs:
 #   BENCH_RUNS=5        runs per small workload (median reported)
 #   BENCH_RUNS_1M=3     runs per W=1,000,000 workload
-#   BENCH_ONLY=REGEX    only workloads whose id matches (churn-1k churn-1m
-#                       fixed32 refill-1k refill-1m), e.g. BENCH_ONLY=1m
+#   BENCH_ONLY=REGEX    only workloads whose id matches (churn-1k
+#                       churn-1k-sized churn-1m churn-1m-sized fixed32
+#                       fixed32-sized refill-1k refill-1m), e.g. BENCH_ONLY=1m
+#
+# The -sized workloads free with each allocator's sized free (rcgc
+# rc_free_sized, jemalloc sdallocx, mimalloc mi_free_size, tcmalloc
+# tc_free_sized); an allocator without one (glibc 2.36) is listed as
+# "no sized free".  The plain rows stay: they are the rc_free figures.
 #   BENCH_CPU=N         pin every run to CPU N with taskset
 #   BENCH_JEMALLOC / BENCH_MIMALLOC / BENCH_TCMALLOC = path to a .so to use
 #                       instead of the one found, or "none" to skip it
@@ -93,11 +99,13 @@ add_peer tcmalloc tcmalloc "$(peer_lib tcmalloc "${BENCH_TCMALLOC:-}" \
 
 # ---- workloads ---------------------------------------------------------------
 
-W_ID=(churn-1k churn-1m fixed32 refill-1k refill-1m)
-W_LABEL=("churn W=1K" "churn W=1M" "fixed 32 B" "refill W=1K" "refill W=1M")
-W_ARGS=("churn --live 1000" "churn --live 1000000" "fixed32" "refill --live 1000" \
+W_ID=(churn-1k churn-1k-sized churn-1m churn-1m-sized fixed32 fixed32-sized refill-1k refill-1m)
+W_LABEL=("churn W=1K" "  sized free" "churn W=1M" "  sized free" "fixed 32 B" "  sized free" \
+         "refill W=1K" "refill W=1M")
+W_ARGS=("churn --live 1000" "churn --live 1000 --sized" "churn --live 1000000" \
+        "churn --live 1000000 --sized" "fixed32" "fixed32 --sized" "refill --live 1000" \
         "refill --live 1000000")
-W_RUNS=("$RUNS" "$RUNS_1M" "$RUNS" "$RUNS" "$RUNS_1M")
+W_RUNS=("$RUNS" "$RUNS" "$RUNS_1M" "$RUNS_1M" "$RUNS" "$RUNS" "$RUNS" "$RUNS_1M")
 
 # ---- header -------------------------------------------------------------------
 
@@ -145,7 +153,9 @@ for w in "${!W_ID[@]}"; do
             rc=$?
             line=$(printf '%s\n' "$out" | grep '^result ' | tail -n1)
             status=ok
-            if [ $rc -ne 0 ] || [ -z "$line" ]; then
+            if [ $rc -eq 4 ] && [[ $out == nosized* ]]; then
+                status=nosized   # this allocator has no sized free
+            elif [ $rc -ne 0 ] || [ -z "$line" ]; then
                 status=failed
                 printf '\n  %s/%s run %d failed (exit %d): %s\n' "${W_ID[$w]}" \
                     "${A_NAME[$a]}" "$rep" "$rc" "$(printf '%s' "$out" | tail -n3)" >&2
@@ -211,6 +221,7 @@ END {
             if (!((w, a) in good)) {
                 why = ((w, a) in bad) ? bad[w, a] : "no result"
                 if (why == "nopreload") why = "LD_PRELOAD did not take effect"
+                if (why == "nosized") why = "no sized free"
                 printf fmt, label, a, "-", "-", "-", "-", "-", why
                 label = ""
                 continue
@@ -239,6 +250,8 @@ END {
     }
     print ""
     print "ns/pair: one allocation plus one free.  spread: (max-min)/median over the runs."
+    print "sized free: the row above, freeing with the allocator sized free (rc_free_sized,"
+    print "sdallocx, mi_free_size, tc_free_sized); its vs rcgc compares with rc_free_sized."
     print "peak RSS: getrusage ru_maxrss of the whole process (baseline included)."
     print "heap: growth of the process peak RSS (VmHWM) during the workload, i.e. over"
     print "its state with the inputs generated and nothing allocated yet."

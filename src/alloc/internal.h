@@ -252,6 +252,17 @@ RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
     return NULL;
 }
 
+/* Is p in an arena?  rc_arena_map_lookup as a bare test, for callers that
+ * compute the arena themselves (the compiler cannot know the rounded-down
+ * address of a mapped arena is never NULL, and would test it again). */
+RC_INLINE bool rc_arena_map_test(const void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (RC_UNLIKELY(a >> RC_MAP_ADDRESS_BITS))
+        return false;
+    uint64_t w = atomic_load_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)], memory_order_acquire);
+    return (w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1;
+}
+
 /* ---- The fast paths, inline for the layers above ----------------------- */
 void *rc__malloc_slow(rc_heap *h, size_t n);
 void rc__free_slow(rc_arena *a, void *ptr);
@@ -303,8 +314,8 @@ RC_INLINE void rc__free_inline(void *ptr) { rc__free_in_arena(rc_arena_map_looku
 RC_INLINE void rc__free_sized_inline(rc_heap *h, void *ptr, size_t n) {
     if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
         unsigned c = (unsigned)((n - 1) >> 4);
-        rc_arena *a = rc_arena_map_lookup(ptr);
-        if (RC_LIKELY(a != NULL) &&
+        rc_arena *a = (rc_arena *)((uintptr_t)ptr & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+        if (RC_LIKELY(rc_arena_map_test(ptr)) &&
             RC_LIKELY(a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] == c) &&
             RC_LIKELY(a->heap == h)) {
             rc_cache *k = &h->cache[c];
