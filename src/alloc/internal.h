@@ -338,6 +338,11 @@ RC_INLINE rc_heap *rc__heap_of_block_inline(const void *p) {
 
 /* ---- os.c ---------------------------------------------------------------- */
 extern const rc_raw_hooks rc_os_hooks;
+/* Fault in fresh OS memory in one go (default hooks only); best effort. */
+void rc_os_populate(void *p, size_t size);
+/* A heap that already holds this many arenas and maps another is growing:
+ * the new arena is populated at once instead of page by page. */
+#define RC_POPULATE_AFTER 4
 
 /* ---- heap.c (used by debug.c and stats.c) -------------------------------- */
 RC_INLINE size_t rc_class_size(unsigned c) { return ((size_t)c + 1) * RC_ALIGNMENT; }

@@ -4,8 +4,13 @@
  */
 #include "alloc/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
+#endif
 
 static void *os_map(size_t size) {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -53,6 +58,25 @@ static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_si
     (void)ctx;
     (void)old_size;
     return realloc(p, new_size);
+}
+
+/* Fault in [p, p + size) writable in one system call (the kernel still
+ * zeroes the pages, but skips one page fault per page).  Kernels before
+ * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
+ * Any other failure (no memory right now) is harmless for the same reason. */
+void rc_os_populate(void *p, size_t size) {
+#ifdef MADV_POPULATE_WRITE
+    static _Atomic int unsupported;
+    if (atomic_load_explicit(&unsupported, memory_order_relaxed))
+        return;
+    int saved = errno;
+    if (madvise(p, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        atomic_store_explicit(&unsupported, 1, memory_order_relaxed);
+    errno = saved;
+#else
+    (void)p;
+    (void)size;
+#endif
 }
 
 const rc_raw_hooks rc_os_hooks = {
