@@ -219,14 +219,15 @@ static int parse_args(int argc, char **argv, options *o) {
 /* Lua on an rcgc heap (`ud` is the heap), while the heap has no cap: three
  * tail calls.  Here a NULL from rcgc means the system itself is out of
  * memory, and Lua's own answer — an emergency collection, one retry, then
- * "not enough memory" — is all there is to do. */
+ * "not enough memory" — is all there is to do.  A free uses rc_free_sized:
+ * when ptr != NULL, osize is the size Lua allocated the block with, so the
+ * heap and size class come from the arguments (debug mode checks both). */
 static void *rcgc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-    (void)osize;
     if (nsize == 0) {
-        /* Lua frees NULL often (empty array parts); rc_free(NULL) would
-         * look it up in the arena map first */
+        /* Lua frees NULL often (empty array parts); rc_free_sized(NULL)
+         * would take its slow path first */
         if (ptr != NULL)
-            rc_free(ptr);
+            rc_free_sized((rc_heap *)ud, ptr, osize);
         return NULL;
     }
     if (ptr == NULL)
@@ -251,7 +252,7 @@ static void *rcgc_lua_alloc_capped(void *ud, void *ptr, size_t osize, size_t nsi
     rc_heap *h = ud;
     if (nsize == 0) {
         if (ptr != NULL)
-            rc_free(ptr);
+            rc_free_sized(h, ptr, osize);
         return NULL;
     }
     void *q = ptr ? rc_realloc(h, ptr, nsize) : rc_malloc(h, nsize);
