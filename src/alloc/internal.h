@@ -284,26 +284,39 @@ RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
     return rc__malloc_slow(h, n);
 }
 
-/* rc_free of a block whose arena lookup is done (a: its arena, or NULL). */
-RC_INLINE void rc__free_in_arena(rc_arena *a, void *ptr) {
-    if (RC_LIKELY(a != NULL)) {
-        unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
-        if (RC_LIKELY(c != RC_CLS_SLOW)) {
-            rc_heap *h = a->heap;
-            rc_cache *k = &h->cache[c];
-            rc_block *b = ptr;
-            b->next = k->head;
-            k->head = b;
-            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
-                rc__cache_overflow(h, c);
-            return;
-        }
+/* rc_free of a block known to lie in arena a. */
+RC_INLINE void rc__free_in_known_arena(rc_arena *a, void *ptr) {
+    unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+    if (RC_LIKELY(c != RC_CLS_SLOW)) {
+        rc_heap *h = a->heap;
+        rc_cache *k = &h->cache[c];
+        rc_block *b = ptr;
+        b->next = k->head;
+        k->head = b;
+        if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
+            rc__cache_overflow(h, c);
+        return;
     }
     rc__free_slow(a, ptr);
 }
 
-/* rc_free: push a pool block on its heap's cache (see docs/allocator.md). */
-RC_INLINE void rc__free_inline(void *ptr) { rc__free_in_arena(rc_arena_map_lookup(ptr), ptr); }
+/* rc_free of a block whose arena lookup is done (a: its arena, or NULL). */
+RC_INLINE void rc__free_in_arena(rc_arena *a, void *ptr) {
+    if (RC_LIKELY(a != NULL))
+        rc__free_in_known_arena(a, ptr);
+    else
+        rc__free_slow(NULL, ptr);
+}
+
+/* rc_free: push a pool block on its heap's cache (see docs/allocator.md).
+ * The arena is tested as a bit, so the rounded address is not tested
+ * against NULL as well. */
+RC_INLINE void rc__free_inline(void *ptr) {
+    if (RC_LIKELY(rc_arena_map_test(ptr)))
+        rc__free_in_known_arena((rc_arena *)((uintptr_t)ptr & ~(uintptr_t)(RC_ARENA_SIZE - 1)), ptr);
+    else
+        rc__free_slow(NULL, ptr);
+}
 
 /* rc_free_sized: the cache to push on comes from the arguments (h, n), not
  * from loads of the arena header, so the push does not wait for those loads;
