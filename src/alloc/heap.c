@@ -757,6 +757,21 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
     size_t have;
     rc_arena *a = rc_arena_map_lookup(p);
     if (a) {
+        unsigned c = a->cls_of[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+        if (RC_LIKELY(c != RC_CLS_SLOW)) {
+            /* a plain heap's pool block: its class is one byte of the arena
+             * header (the pool descriptor stays untouched), and once the data
+             * is copied the block goes straight to its heap's cache */
+            have = rc_class_size(c);
+            if (n <= have && (rc_size_class(n) == c || n >= have - have / 4))
+                return p;
+            void *q = rc_malloc(h, n);
+            if (!q)
+                return NULL;
+            memcpy(q, p, have < n ? have : n);
+            rc__free_in_known_arena(a, p);
+            return q;
+        }
         rc_pool *pool = rc_pool_of(a, p);
         if (pool->cls == RC_POOL_UNUSED) {
             report_foreign(a->heap, p);
