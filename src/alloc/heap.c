@@ -182,10 +182,12 @@ static rc_arena *arena_new(rc_heap *h) {
      * it: fault the whole MiB in with one system call rather than 256 page
      * faults (refilling a freed heap of 260 MiB: 66,000 faults).  A small
      * heap stays lazy, and an embedder's arena hook is left alone. */
-    if (h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc_os_hooks.arena_alloc)
-        rc_os_populate(mem, RC_ARENA_SIZE);
+    bool populated = h->narenas >= RC_POPULATE_AFTER &&
+                     h->hooks.arena_alloc == rc_os_hooks.arena_alloc &&
+                     rc_os_populate(mem, RC_ARENA_SIZE);
     rc_arena *a = mem;
     memset(a, 0, sizeof *a);
+    a->populated = populated;
     a->heap = h;
     a->nfree = RC_POOLS_PER_ARENA;
     a->bucket = -1;
@@ -383,8 +385,10 @@ static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
 /* ---- The heap's block cache ------------------------------------------------- */
 
 /* Move free blocks of class c from a pool into the empty cache: the pool's
- * whole free list, or else up to a page of never-used blocks.  False when no
- * pool can be had. */
+ * whole free list, or else up to a page of never-used blocks (the whole
+ * pool in a populated arena, whose pages are resident anyway: a growing
+ * heap passes through here a quarter as often).  False when no pool can be
+ * had. */
 static bool cache_refill(rc_heap *h, unsigned c) {
     size_t sz = rc_class_size(c);
     for (;;) {
@@ -399,7 +403,7 @@ static bool cache_refill(rc_heap *h, unsigned c) {
             p->free = NULL;
             p->used += (uint32_t)n;
         } else if (p->bump < p->limit) {
-            size_t n = RC_CARVE_BYTES / sz;
+            size_t n = (rc_pool_arena(p)->populated ? RC_POOL_SIZE : RC_CARVE_BYTES) / sz;
             size_t left = (size_t)(p->limit - p->bump) / sz;
             if (n == 0)
                 n = 1;

@@ -141,6 +141,7 @@ struct rc_arena {
     unsigned next_fresh;           /* pools [next_fresh, 64) were never used */
     unsigned nfree;                /* free pools (released + fresh) */
     int bucket;                    /* bucket index, -1 when in none */
+    bool populated;                /* faulted in whole when mapped: carve pools whole */
     rc_pool pools[RC_POOLS_PER_ARENA];
 };
 
@@ -351,8 +352,9 @@ RC_INLINE rc_heap *rc__heap_of_block_inline(const void *p) {
 
 /* ---- os.c ---------------------------------------------------------------- */
 extern const rc_raw_hooks rc_os_hooks;
-/* Fault in fresh OS memory in one go (default hooks only); best effort. */
-void rc_os_populate(void *p, size_t size);
+/* Fault in fresh OS memory in one go (default hooks only); best effort:
+ * true if the memory is now resident. */
+bool rc_os_populate(void *p, size_t size);
 /* A heap that already holds this many arenas and maps another is growing:
  * the new arena is populated at once instead of page by page. */
 #define RC_POPULATE_AFTER 4

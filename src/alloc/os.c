@@ -64,18 +64,21 @@ static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_si
  * zeroes the pages, but skips one page fault per page).  Kernels before
  * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
  * Any other failure (no memory right now) is harmless for the same reason. */
-void rc_os_populate(void *p, size_t size) {
+bool rc_os_populate(void *p, size_t size) {
 #ifdef MADV_POPULATE_WRITE
     static _Atomic int unsupported;
     if (atomic_load_explicit(&unsupported, memory_order_relaxed))
-        return;
+        return false;
     int saved = errno;
-    if (madvise(p, size, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+    bool ok = madvise(p, size, MADV_POPULATE_WRITE) == 0;
+    if (!ok && errno == EINVAL)
         atomic_store_explicit(&unsupported, 1, memory_order_relaxed);
     errno = saved;
+    return ok;
 #else
     (void)p;
     (void)size;
+    return false;
 #endif
 }
 
