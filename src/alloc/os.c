@@ -12,35 +12,46 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
 #endif
 
-static void *os_map(size_t size) {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+static void *os_map(void *hint, size_t size) {
+    void *p = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
-/* mmap gives page alignment only.  Try the exact size first (consecutive
- * mappings are often already aligned); otherwise map size + align and cut
- * the unaligned head and tail away. */
+/* Where the next arena is asked to go (a hint, never MAP_FIXED): just below
+ * the last arena mapped, or where the last one was unmapped.  The kernel
+ * places mappings top-down, so the address under an aligned arena is aligned
+ * too, and an unmapped arena leaves an aligned hole.  Shared by all heaps and
+ * threads; a stale hint only costs the fallback below. */
+static _Atomic uintptr_t arena_hint;
+
+/* mmap gives page alignment only.  Try the exact size at the hint first
+ * (one system call when it works, as it does for consecutive arenas);
+ * otherwise map size + align and cut the unaligned head and tail away. */
 static void *os_arena_alloc(void *ctx, size_t size, size_t align) {
     (void)ctx;
-    char *p = os_map(size);
-    if (!p || ((uintptr_t)p & (align - 1)) == 0)
-        return p;
-    munmap(p, size);
-    p = os_map(size + align);
-    if (!p)
-        return NULL;
-    char *aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
-    if (aligned > p)
-        munmap(p, (size_t)(aligned - p));
-    size_t tail = (size_t)((p + size + align) - (aligned + size));
-    if (tail)
-        munmap(aligned + size, tail);
-    return aligned;
+    char *p = os_map((void *)atomic_load_explicit(&arena_hint, memory_order_relaxed), size);
+    if (p && ((uintptr_t)p & (align - 1)) != 0) {
+        munmap(p, size);
+        p = os_map(NULL, size + align);
+        if (!p)
+            return NULL;
+        char *aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+        if (aligned > p)
+            munmap(p, (size_t)(aligned - p));
+        size_t tail = (size_t)((p + size + align) - (aligned + size));
+        if (tail)
+            munmap(aligned + size, tail);
+        p = aligned;
+    }
+    if (p && (uintptr_t)p >= size)
+        atomic_store_explicit(&arena_hint, (uintptr_t)p - size, memory_order_relaxed);
+    return p;
 }
 
 static void os_arena_free(void *ctx, void *p, size_t size) {
     (void)ctx;
-    munmap(p, size);
+    if (munmap(p, size) == 0)
+        atomic_store_explicit(&arena_hint, (uintptr_t)p, memory_order_relaxed);
 }
 
 static void *os_large_alloc(void *ctx, size_t size) {
