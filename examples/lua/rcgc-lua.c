@@ -5,7 +5,8 @@
  *   rcgc-lua [options] script.lua [args...]
  *
  * The lua_State is made with lua_newstate() and an allocation function that
- * forwards to rc_malloc / rc_realloc / rc_free on one private heap.  Lua's
+ * forwards to rc_malloc / rc_realloc / rc_free_sized on one private heap
+ * (Lua always passes a freed block's size, so the sized free applies).  Lua's
  * allocator contract (lua_Alloc) is:
  *
  *   ptr == NULL         a new block of nsize bytes (osize tells the type)
