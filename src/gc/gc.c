@@ -127,6 +127,20 @@ void rc__gc_report_freed(rc_heap *h, void *o) {
             o);
 }
 
+void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    rc_objhead *hd = RC_OBJHEAD(o);
+    uint32_t info = hd->info;
+    if (info & RC_OF_OLD)
+        gs->old_count--;
+    rc_gchead *g = RC_GCHEAD(o);
+    g->prev->next = g->next;
+    g->next->prev = g->prev;
+    hd->info = info & ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1);
+    if (gs->deleting && (info & RC_OF_COLLECTING))
+        rc__gc_report_freed(h, o);
+}
+
 int rc_gc_is_tracked(const void *o) { return (rc_info(o) & RC_OF_TRACKED) != 0; }
 
 int rc_gc_is_finalized(const void *o) { return rc_is_finalized(o); }

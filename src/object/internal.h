@@ -69,6 +69,7 @@ typedef struct rc_type_slot {
 #define RC_TF_LEAF 2u     /* no destroy, no traverse, no GC head: nothing to release */
 
 typedef struct rc_objstate {
+    rc_heap *heap;           /* the heap this state belongs to */
     const rc_type **types;   /* by index; [0] unused */
     size_t *live_of;         /* live objects per type index */
     uint8_t *tflags;         /* RC_TF_* per type index */
