@@ -111,10 +111,10 @@ static inline void gclist_merge(rc_gchead *from, rc_gchead *to) {
     gclist_init(from);
 }
 
-/* The fast parts of tracking, for the object layer (count already taken). */
+/* The fast part of tracking, for the object layer (count already taken,
+ * RC_OF_TRACKED already in the header it wrote). */
 static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
     gclist_append(&gs->gen[0], RC_GCHEAD(o));
-    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
 }
 
 /* Take a dying container out of its generation list (reporting it if a

@@ -16,7 +16,8 @@
  * Invariants:
  *   - st->types[i] is the type with index i; index 0 is never used, so a
  *     zeroed header has no type;
- *   - st->live == sum of st->live_of[i] == objects allocated and not freed;
+ *   - sum of st->live_of[i] == objects allocated and not freed (rc_live_objects
+ *     adds them up: one counter less on every object's birth and death);
  *   - RC_OF_GC <=> the type has RC_TYPE_GC <=> a 16-byte GC head precedes
  *     the header.
  */
@@ -75,7 +76,6 @@ typedef struct rc_objstate {
     uint8_t *tflags;         /* RC_TF_* per type index */
     uint32_t ntypes, cap;    /* indices in use (including 0), capacity */
     rc_type_slot lookup[64]; /* direct-mapped cache: type -> index */
-    size_t live;
     intptr_t total_refs;     /* RCGC_REF_DEBUG builds */
 
     /* deferred deallocation (the "trashcan") */

@@ -87,7 +87,8 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
     bool gc = (t->flags & RC_TYPE_GC) != 0;
     size_t n = t->size + sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
     slot->type = t;
-    slot->info = RC_INFO_TAG | i | (gc ? RC_OF_GC : 0);
+    /* a new container is tracked from birth: rc_new's fast path links it */
+    slot->info = RC_INFO_TAG | i | (gc ? RC_OF_GC | RC_OF_TRACKED : 0);
     slot->units = (uint16_t)(t->size <= RC_SMALL_MAX && n <= RC_SMALL_MAX ? (n + 15) / 16 : 0);
     slot->gc = gc;
     return i;
@@ -102,7 +103,6 @@ static inline void *init_object(rc_objstate *st, char *block, size_t prefix, uin
     rc_objhead *hd = RC_OBJHEAD(o);
     hd->refcnt = 1;
     hd->info = info;
-    st->live++;
     st->live_of[info & RC_INFO_TYPE_MASK]++;
 #ifdef RCGC_REF_DEBUG
     st->total_refs++;
@@ -134,7 +134,6 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
     void *o = init_object(st, block, prefix, RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0));
     if (gc && !rc__gc_track_new(h, o)) {
-        st->live--;
         st->live_of[idx]--;
         RC_OBJHEAD(o)->info = 0;
         rc_free(block);
@@ -261,7 +260,6 @@ RC_INLINE void destroy_and_free(rc_objstate *st, void *o, rc_arena *a) {
         rc__gc_forget_inline(st->heap, o);
     uint32_t info = hd->info; /* read again: the type index is all that is needed */
     unsigned idx = info & RC_INFO_TYPE_MASK;
-    st->live--;
     st->live_of[idx]--;
     const rc_type *t = st->types[idx];
     if (t->destroy)
@@ -322,7 +320,6 @@ RC_NOINLINE static void finalize_or_resurrect(void *o);
  * release: its block is freed at once. */
 RC_INLINE void free_leaf(rc_objstate *st, void *o, rc_arena *a) {
     rc_objhead *hd = RC_OBJHEAD(o);
-    st->live--;
     st->live_of[hd->info & RC_INFO_TYPE_MASK]--;
     hd->info = 0;
     rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
@@ -417,7 +414,11 @@ static void finalize_or_resurrect(void *o) {
 
 size_t rc_live_objects(const rc_heap *h) {
     const rc_objstate *st = h->layer[RC_LAYER_OBJECT];
-    return st ? st->live : 0;
+    size_t n = 0;
+    if (st)
+        for (uint32_t i = 1; i < st->ntypes; i++)
+            n += st->live_of[i];
+    return n;
 }
 
 size_t rc_live_objects_of(const rc_heap *h, const rc_type *t) {
