@@ -42,10 +42,17 @@ extern "C" {
 #define RC_ALIGNMENT 16
 /** Number of small size classes: 16, 32, ..., 512 bytes. */
 #define RC_NUM_CLASSES (RC_SMALL_MAX / RC_ALIGNMENT)
+/** log2 of the pool size.  16 KiB unless the library was built with the
+ *  CMake option RCGC_POOL_SHIFT, which only bench/sizes.sh uses, to measure
+ *  the other sizes (docs/allocator.md); code built against such a library
+ *  must be compiled with the same definition. */
+#ifndef RCGC_POOL_SHIFT
+#define RCGC_POOL_SHIFT 14
+#endif
 /** Bytes per pool (one size class per pool). */
-#define RC_POOL_SIZE ((size_t)16 * 1024)
-/** Bytes per arena; arenas are aligned to their size. */
-#define RC_ARENA_SIZE ((size_t)1024 * 1024)
+#define RC_POOL_SIZE ((size_t)1 << RCGC_POOL_SHIFT)
+/** Bytes per arena (64 pools); arenas are aligned to their size. */
+#define RC_ARENA_SIZE (RC_POOL_SIZE * 64)
 
 /* Debug-mode fill patterns and guards (as CPython's debug allocator). */
 /** Every byte of a fresh block in debug mode (not rc_calloc). */

@@ -94,8 +94,10 @@
 #define RC_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define RC_POOL_SHIFT 14
-#define RC_ARENA_SHIFT 20
+#define RC_POOL_SHIFT RCGC_POOL_SHIFT
+#define RC_ARENA_SHIFT (RCGC_POOL_SHIFT + 6)
+_Static_assert(RCGC_POOL_SHIFT >= 13 && RCGC_POOL_SHIFT <= 18,
+               "pools of 8 KiB to 256 KiB: the arena header must fit in half a pool");
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
 #define RC_POOL_UNUSED 0xFFFFu
 #define RC_CLS_SLOW 0xFFu
