@@ -22,45 +22,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- Recording error handler ------------------------------------------- */
+/* ---- A debug heap whose reports are recorded (testutil.h) ---------------- */
 
-#define LOG_MAX 32
-
-typedef struct report_log {
-    int count;
-    int bad_message; /* reports whose message was NULL or empty */
-    rc_error_report r[LOG_MAX];
-    char msg[LOG_MAX][256];
-} report_log;
-
-static void record_report(const rc_error_report *rep, void *ctx) {
-    report_log *log = ctx;
-    if (rep->message == NULL || rep->message[0] == '\0')
-        log->bad_message++;
-    if (log->count < LOG_MAX) {
-        log->r[log->count] = *rep;
-        snprintf(log->msg[log->count], sizeof log->msg[0], "%s",
-                 rep->message ? rep->message : "");
-        log->r[log->count].message = log->msg[log->count];
-    }
-    log->count++;
-}
-
-static rc_heap *debug_heap(report_log *log) {
-    memset(log, 0, sizeof *log);
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_DEBUG;
-    cfg.on_error = record_report;
-    cfg.on_error_ctx = log;
-    rc_heap *h = rc_heap_new(&cfg);
+static rc_heap *debug_heap(test_report_log *log) {
+    rc_heap *h = test_heap_with_log(RC_MODE_DEBUG, log);
     if (h)
         CHECK_EQ(rc_heap_mode(h), RC_MODE_DEBUG);
     return h;
 }
 
 /* The log holds exactly one report, of this kind, about this pointer. */
-static const rc_error_report *expect_one(report_log *log, rc_error_kind kind, const void *ptr,
+static const rc_error_report *expect_one(test_report_log *log, rc_error_kind kind, const void *ptr,
                                          rc_heap *heap) {
     if (!CHECK_EQ(log->count, 1))
         return log->count > 0 ? &log->r[0] : NULL;
@@ -87,7 +59,7 @@ static const size_t test_sizes[] = {1, 7, 16, 37, 100, 255, 480, 512, 513, 2000,
 /* ---- Fill patterns and guards -------------------------------------------- */
 
 static void test_fresh_and_guard_bytes(void) {
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -137,7 +109,7 @@ static void test_fresh_and_guard_bytes(void) {
 
 /* bytes_requested counts exactly what was asked for in debug mode. */
 static void test_debug_stats(void) {
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -163,7 +135,7 @@ static void test_overrun(void) {
     for (size_t i = 0; i < 4; i++) {
         size_t n = sizes[i];
         for (int where = 0; where < 2; where++) {
-            report_log log;
+            test_report_log log;
             rc_heap *h = debug_heap(&log);
             if (!CHECK_NOT_NULL(h))
                 return;
@@ -194,7 +166,7 @@ static void test_underrun(void) {
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
         for (int where = 0; where < 2; where++) {
-            report_log log;
+            test_report_log log;
             rc_heap *h = debug_heap(&log);
             if (!CHECK_NOT_NULL(h))
                 return;
@@ -218,7 +190,7 @@ static void test_underrun(void) {
 static void test_double_free(void) {
     const size_t sizes[] = {77, 2001};
     for (size_t i = 0; i < 2; i++) {
-        report_log log;
+        test_report_log log;
         rc_heap *h = debug_heap(&log);
         if (!CHECK_NOT_NULL(h))
             return;
@@ -247,7 +219,7 @@ static void test_realloc_reports_overrun(void) {
     const size_t sizes[] = {40, 2000};
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
-        report_log log;
+        test_report_log log;
         rc_heap *h = debug_heap(&log);
         if (!CHECK_NOT_NULL(h))
             return;
@@ -268,7 +240,7 @@ static void test_realloc_reports_overrun(void) {
 
 /* Serials grow from block to block (seen through the reports). */
 static void test_serials_increase(void) {
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -305,7 +277,7 @@ static void test_wrong_heap(void) {
     const size_t sizes[] = {50, 2000};
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
-        report_log log1, log2;
+        test_report_log log1, log2;
         rc_heap *h1 = debug_heap(&log1);
         rc_heap *h2 = debug_heap(&log2);
         if (!CHECK_NOT_NULL(h1) || !CHECK_NOT_NULL(h2)) {
@@ -327,7 +299,7 @@ static void test_wrong_heap(void) {
             }
             /* Exactly one report, through one of the two heaps' handlers. */
             CHECK_EQ(log1.count + log2.count, 1);
-            report_log *log = log1.count ? &log1 : &log2;
+            test_report_log *log = log1.count ? &log1 : &log2;
             if (log->count == 1) {
                 CHECK_EQ(log->r[0].kind, RC_ERR_WRONG_HEAP);
                 CHECK_PTR_EQ(log->r[0].ptr, p);
@@ -363,7 +335,7 @@ static void test_quarantine(void) {
     const size_t sizes[] = {70, 2003};
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
-        report_log log;
+        test_report_log log;
         rc_heap *h = debug_heap(&log);
         if (!CHECK_NOT_NULL(h))
             return;
@@ -390,7 +362,7 @@ static void test_quarantine(void) {
         rc_heap_destroy(h);
     }
     /* A clean freed block leaves the quarantine silently. */
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -407,7 +379,7 @@ static void test_quarantine(void) {
 /* rc_realloc(h, p, 0) frees p, so it must check p like rc_realloc to any
  * other size (and like rc_free) does. */
 static void test_realloc_zero_checks(void) {
-    report_log log1, log2;
+    test_report_log log1, log2;
     rc_heap *h1 = debug_heap(&log1);
     rc_heap *h2 = debug_heap(&log2);
     if (CHECK_NOT_NULL(h1) && CHECK_NOT_NULL(h2)) {
@@ -416,7 +388,7 @@ static void test_realloc_zero_checks(void) {
             test_fill(p, 50, 8);
             void *q = rc_realloc(h2, p, 0);
             CHECK_EQ(log1.count + log2.count, 1);
-            report_log *log = log1.count ? &log1 : &log2;
+            test_report_log *log = log1.count ? &log1 : &log2;
             if (log->count >= 1) {
                 CHECK_EQ(log->r[0].kind, RC_ERR_WRONG_HEAP);
                 CHECK_PTR_EQ(log->r[0].ptr, p);
@@ -431,7 +403,7 @@ static void test_realloc_zero_checks(void) {
     if (h2)
         rc_heap_destroy(h2);
 
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -481,7 +453,7 @@ static int run_thread(thread_job *job) {
 }
 
 static void test_wrong_thread(void) {
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;
@@ -524,7 +496,7 @@ static void test_wrong_thread(void) {
 /* ---- No false positives ------------------------------------------------- */
 
 static void test_clean_workload_no_reports(void) {
-    report_log log;
+    test_report_log log;
     rc_heap *h = debug_heap(&log);
     if (!CHECK_NOT_NULL(h))
         return;

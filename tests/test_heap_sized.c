@@ -16,33 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Recording error handler ------------------------------------------- */
-
-#define LOG_MAX 16
-
-typedef struct report_log {
-    int count;
-    rc_error_report r[LOG_MAX];
-} report_log;
-
-static void record_report(const rc_error_report *rep, void *ctx) {
-    report_log *log = ctx;
-    if (log->count < LOG_MAX) {
-        log->r[log->count] = *rep;
-        log->r[log->count].message = NULL; /* only valid during the call */
-    }
-    log->count++;
-}
-
-static rc_heap *heap_with_log(rc_alloc_mode mode, report_log *log) {
-    memset(log, 0, sizeof *log);
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = mode;
-    cfg.on_error = record_report;
-    cfg.on_error_ctx = log;
-    return rc_heap_new(&cfg);
-}
+/* Reports are recorded with testutil.h's test_heap_with_log. */
 
 static const rc_alloc_mode modes[] = {RC_MODE_POOL, RC_MODE_MALLOC, RC_MODE_DEBUG};
 
@@ -54,8 +28,8 @@ static size_t bytes_in_use(const rc_heap *h) { return test_stats(h).bytes_in_use
 static void test_exact_sizes_every_mode(void) {
     static const size_t large[] = {513, 600, 1000, 4096, 70000};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
-        report_log log;
-        rc_heap *h = heap_with_log(modes[m], &log);
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(modes[m], &log);
         if (!CHECK_NOT_NULL(h))
             return;
         for (size_t n = 1; n <= RC_SMALL_MAX; n++) {
@@ -94,8 +68,8 @@ static void test_many_live_blocks(void) {
         return;
     }
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
-        report_log log;
-        rc_heap *h = heap_with_log(modes[m], &log);
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(modes[m], &log);
         if (!CHECK_NOT_NULL(h))
             break;
         test_rng r = test_rng_seed(42 + m);
@@ -188,8 +162,8 @@ static void test_any_size_up_to_usable(void) {
  * (or 1); rc_calloc with count * n; rc_realloc with the last size. */
 static void test_null_zero_calloc_realloc(void) {
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
-        report_log log;
-        rc_heap *h = heap_with_log(modes[m], &log);
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(modes[m], &log);
         if (!CHECK_NOT_NULL(h))
             return;
         rc_free_sized(h, NULL, 0);
@@ -229,8 +203,8 @@ static void test_null_zero_calloc_realloc(void) {
 static void test_wrong_size_falls_back(void) {
     static const rc_alloc_mode fallback_modes[] = {RC_MODE_POOL, RC_MODE_MALLOC};
     for (size_t m = 0; m < 2; m++) {
-        report_log log;
-        rc_heap *h = heap_with_log(fallback_modes[m], &log);
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(fallback_modes[m], &log);
         if (!CHECK_NOT_NULL(h))
             return;
         /* a 32-byte block freed as 100, as 4096 and as 0 bytes */
@@ -272,9 +246,9 @@ static void test_wrong_size_falls_back(void) {
 static void test_wrong_heap_falls_back(void) {
     static const rc_alloc_mode fallback_modes[] = {RC_MODE_POOL, RC_MODE_MALLOC};
     for (size_t m = 0; m < 2; m++) {
-        report_log log1, log2;
-        rc_heap *h1 = heap_with_log(fallback_modes[m], &log1);
-        rc_heap *h2 = heap_with_log(fallback_modes[m], &log2);
+        test_report_log log1, log2;
+        rc_heap *h1 = test_heap_with_log(fallback_modes[m], &log1);
+        rc_heap *h2 = test_heap_with_log(fallback_modes[m], &log2);
         if (!CHECK_NOT_NULL(h1) || !CHECK_NOT_NULL(h2)) {
             rc_heap_destroy(h1);
             rc_heap_destroy(h2);
@@ -312,9 +286,9 @@ static void test_wrong_heap_falls_back(void) {
 
 /* A pool-mode call for a debug heap's block: rc_free's checks apply. */
 static void test_pool_heap_given_debug_block(void) {
-    report_log dlog, plog;
-    rc_heap *d = heap_with_log(RC_MODE_DEBUG, &dlog);
-    rc_heap *p = heap_with_log(RC_MODE_POOL, &plog);
+    test_report_log dlog, plog;
+    rc_heap *d = test_heap_with_log(RC_MODE_DEBUG, &dlog);
+    rc_heap *p = test_heap_with_log(RC_MODE_POOL, &plog);
     if (CHECK_NOT_NULL(d) && CHECK_NOT_NULL(p)) {
         void *b = rc_malloc(d, 40);
         if (CHECK_NOT_NULL(b)) {
@@ -334,8 +308,8 @@ static void test_pool_heap_given_debug_block(void) {
 static void test_debug_reports_wrong_size(void) {
     static const size_t sizes[] = {1, 17, 32, 100, 512, 513, 5000};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        report_log log;
-        rc_heap *h = heap_with_log(RC_MODE_DEBUG, &log);
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(RC_MODE_DEBUG, &log);
         if (!CHECK_NOT_NULL(h))
             return;
         size_t n = sizes[i];
@@ -353,7 +327,7 @@ static void test_debug_reports_wrong_size(void) {
                 continue;
             int before = log.count;
             rc_free_sized(h, p, wrong[k]);
-            if (CHECK_EQ(log.count, before + 1) && before < LOG_MAX) {
+            if (CHECK_EQ(log.count, before + 1) && before < TEST_LOG_MAX) {
                 CHECK_EQ(log.r[before].kind, RC_ERR_WRONG_SIZE);
                 CHECK_PTR_EQ(log.r[before].ptr, p);
                 CHECK_PTR_EQ(log.r[before].heap, h);
@@ -367,7 +341,7 @@ static void test_debug_reports_wrong_size(void) {
         rc_free_sized(h, p, n); /* the right size frees it */
         CHECK_EQ(log.count, reports);
         rc_free_sized(h, p, n); /* and a second time is a double free */
-        if (CHECK_EQ(log.count, reports + 1) && reports < LOG_MAX)
+        if (CHECK_EQ(log.count, reports + 1) && reports < TEST_LOG_MAX)
             CHECK_EQ(log.r[reports].kind, RC_ERR_DOUBLE_FREE);
         rc_heap_trim(h);
         CHECK_EQ(bytes_in_use(h), 0);
@@ -376,9 +350,9 @@ static void test_debug_reports_wrong_size(void) {
 }
 
 static void test_debug_reports_wrong_heap(void) {
-    report_log log1, log2;
-    rc_heap *h1 = heap_with_log(RC_MODE_DEBUG, &log1);
-    rc_heap *h2 = heap_with_log(RC_MODE_DEBUG, &log2);
+    test_report_log log1, log2;
+    rc_heap *h1 = test_heap_with_log(RC_MODE_DEBUG, &log1);
+    rc_heap *h2 = test_heap_with_log(RC_MODE_DEBUG, &log2);
     rc_heap *hp = test_heap_new(RC_MODE_POOL);
     if (CHECK_NOT_NULL(h1) && CHECK_NOT_NULL(h2) && CHECK_NOT_NULL(hp)) {
         static const size_t sizes[] = {64, 3000};
@@ -388,7 +362,7 @@ static void test_debug_reports_wrong_heap(void) {
                 continue;
             int before = log2.count;
             rc_free_sized(h2, p, sizes[i]);
-            if (CHECK_EQ(log2.count, before + 1) && before < LOG_MAX) {
+            if (CHECK_EQ(log2.count, before + 1) && before < TEST_LOG_MAX) {
                 CHECK_EQ(log2.r[before].kind, RC_ERR_WRONG_HEAP);
                 CHECK_PTR_EQ(log2.r[before].ptr, p);
                 CHECK_PTR_EQ(log2.r[before].heap, h2);
@@ -403,7 +377,7 @@ static void test_debug_reports_wrong_heap(void) {
         if (CHECK_NOT_NULL(q)) {
             int before = log2.count;
             rc_free_sized(h2, q, 64);
-            if (CHECK_EQ(log2.count, before + 1) && before < LOG_MAX)
+            if (CHECK_EQ(log2.count, before + 1) && before < TEST_LOG_MAX)
                 CHECK_EQ(log2.r[before].kind, RC_ERR_WRONG_HEAP);
             rc_free_sized(hp, q, 64);
             CHECK_EQ(bytes_in_use(hp), 0);
@@ -412,7 +386,7 @@ static void test_debug_reports_wrong_heap(void) {
         static uint64_t foreign[32];
         int before = log2.count;
         rc_free_sized(h2, &foreign[16], 16);
-        if (CHECK_EQ(log2.count, before + 1) && before < LOG_MAX)
+        if (CHECK_EQ(log2.count, before + 1) && before < TEST_LOG_MAX)
             CHECK_EQ(log2.r[before].kind, RC_ERR_FOREIGN);
         rc_heap_trim(h1);
         CHECK_EQ(bytes_in_use(h1), 0);

@@ -11,7 +11,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- Sanitizer detection ------------------------------------------------ */
 #if defined(__SANITIZE_ADDRESS__)
@@ -121,6 +123,46 @@ static inline rc_heap *test_heap_new(rc_alloc_mode mode) {
     rc_heap_config_init(&cfg);
     cfg.mode = mode;
     return rc_heap_new(&cfg);
+}
+
+/* ---- A heap whose error reports are recorded ---------------------------- */
+#define TEST_LOG_MAX 32
+
+typedef struct test_report_log {
+    int count;       /* reports received (may exceed TEST_LOG_MAX) */
+    int bad_message; /* reports whose message was NULL or empty */
+    rc_error_report r[TEST_LOG_MAX];
+    char msg[TEST_LOG_MAX][256]; /* copies: a report's message lives only during the call */
+} test_report_log;
+
+static inline void test_record_report(const rc_error_report *rep, void *ctx) {
+    test_report_log *log = ctx;
+    if (rep->message == NULL || rep->message[0] == '\0')
+        log->bad_message++;
+    if (log->count < TEST_LOG_MAX) {
+        log->r[log->count] = *rep;
+        snprintf(log->msg[log->count], sizeof log->msg[0], "%s", rep->message ? rep->message : "");
+        log->r[log->count].message = log->msg[log->count];
+    }
+    log->count++;
+}
+
+/* A heap in `mode` whose error reports go to handler(report, ctx) instead
+ * of abort(). */
+static inline rc_heap *test_heap_with_handler(rc_alloc_mode mode, rc_error_handler handler,
+                                              void *ctx) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = mode;
+    cfg.on_error = handler;
+    cfg.on_error_ctx = ctx;
+    return rc_heap_new(&cfg);
+}
+
+/* A heap in `mode` whose reports go to *log (cleared first). */
+static inline rc_heap *test_heap_with_log(rc_alloc_mode mode, test_report_log *log) {
+    memset(log, 0, sizeof *log);
+    return test_heap_with_handler(mode, test_record_report, log);
 }
 
 static inline rc_heap_stats test_stats(const rc_heap *h) {

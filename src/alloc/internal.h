@@ -287,17 +287,22 @@ RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
     return rc__malloc_slow(h, n);
 }
 
+/* Push free block ptr of class c on h's cache; past the cache's room, or
+ * the heap's credit, half of it goes back to the pools. */
+RC_INLINE void rc__cache_push(rc_heap *h, unsigned c, void *ptr) {
+    rc_cache *k = &h->cache[c];
+    rc_block *b = ptr;
+    b->next = k->head;
+    k->head = b;
+    if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
+        rc__cache_overflow(h, c);
+}
+
 /* rc_free of a block known to lie in arena a. */
 RC_INLINE void rc__free_in_known_arena(rc_arena *a, void *ptr) {
     unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
     if (RC_LIKELY(c != RC_CLS_SLOW)) {
-        rc_heap *h = a->heap;
-        rc_cache *k = &h->cache[c];
-        rc_block *b = ptr;
-        b->next = k->head;
-        k->head = b;
-        if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
-            rc__cache_overflow(h, c);
+        rc__cache_push(a->heap, c, ptr);
         return;
     }
     rc__free_slow(a, ptr);
@@ -334,12 +339,7 @@ RC_INLINE void rc__free_sized_inline(rc_heap *h, void *ptr, size_t n) {
         if (RC_LIKELY(rc_arena_map_test(ptr)) &&
             RC_LIKELY(a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] == c) &&
             RC_LIKELY(a->heap == h)) {
-            rc_cache *k = &h->cache[c];
-            rc_block *b = ptr;
-            b->next = k->head;
-            k->head = b;
-            if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
-                rc__cache_overflow(h, c);
+            rc__cache_push(h, c, ptr);
             return;
         }
     }

@@ -62,12 +62,7 @@ static inline const char *log_text(void) { return objtest_log_; }
 
 /* A debug-mode heap whose error reports go to `handler` instead of abort(). */
 static inline rc_heap *objtest_debug_heap(rc_error_handler handler, void *ctx) {
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_DEBUG;
-    cfg.on_error = handler;
-    cfg.on_error_ctx = ctx;
-    return rc_heap_new(&cfg);
+    return test_heap_with_handler(RC_MODE_DEBUG, handler, ctx);
 }
 
 /* ---- Valgrind ----------------------------------------------------------------- */
