@@ -325,13 +325,11 @@ RC_INLINE void free_leaf(rc_objstate *st, void *o, rc_arena *a) {
     rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
 }
 
-/* Everything but plain leaf objects: the finalizer and weakrefs first (they
- * may resurrect o), then destroy, which can drop further counts to zero, so
- * nesting is counted and bounded here.  One function, so that a container's
- * deallocation saves its registers once. */
 /* The common death of a container: no finalizer to run, no weakref, not too
- * deep.  Kept apart from the rare cases so that only st, o and a live across
- * the call to destroy (three registers to save, not six). */
+ * deep.  destroy can drop further counts to zero, so nesting is counted
+ * here (and bounded by dealloc_slow's deferral).  Kept apart from the rare
+ * cases so that only st, o and a live across the call to destroy: four
+ * registers saved, not six. */
 RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a) {
     st->depth++;
     destroy_and_free(st, o, a);
