@@ -33,7 +33,7 @@ for w in churn-1k churn-1m fixed32 refill-1m; do printf ' %16s' "$w ns | KiB"; d
 printf '\n'
 
 for s in $shifts; do
-  case "$s" in 1[3-8]) ;; *) echo "sizes.sh: shift $s outside 13..18" >&2; exit 2 ;; esac
+  case "$s" in 1[3-6]) ;; *) echo "sizes.sh: shift $s outside 13..16" >&2; exit 2 ;; esac
   dir="$root/build-sizes/pool$s"
   cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCGC_POOL_SHIFT="$s" \
     -DRCGC_BUILD_TESTS=OFF -DRCGC_BUILD_EXAMPLES=OFF >/dev/null

@@ -379,7 +379,7 @@ static void test_realloc_failure(void) {
 /* ---- The max_bytes cap ---------------------------------------------------- */
 
 static void test_max_bytes_cap(void) {
-    const size_t cap = (size_t)2 << 20;
+    const size_t cap = 2 * RC_ARENA_SIZE; /* 2 MiB with the default sizes */
     test_hooks t;
     test_hooks_init(&t, false);
     rc_heap *h = test_hooked_heap(&t, RC_MODE_POOL, cap);

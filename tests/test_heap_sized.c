@@ -115,7 +115,8 @@ static void test_many_live_blocks(void) {
 /* A heap that frees everything with rc_free_sized keeps at most one arena,
  * as one that uses rc_free does. */
 static void test_free_all_keeps_one_arena(void) {
-    enum { N = 30000 };
+    /* ~8 MiB of blocks (of 16..512 bytes) with the default 1 MiB arenas */
+    const size_t N = 30000 * (RC_ARENA_SIZE / 4096) / 256;
     void **p = calloc(N, sizeof *p);
     if (!CHECK_NOT_NULL(p))
         return;

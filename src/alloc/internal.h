@@ -96,8 +96,8 @@
 
 #define RC_POOL_SHIFT RCGC_POOL_SHIFT
 #define RC_ARENA_SHIFT (RCGC_POOL_SHIFT + 6)
-_Static_assert(RCGC_POOL_SHIFT >= 13 && RCGC_POOL_SHIFT <= 18,
-               "pools of 8 KiB to 256 KiB: the arena header must fit in half a pool");
+_Static_assert(RCGC_POOL_SHIFT >= 13 && RCGC_POOL_SHIFT <= 16,
+               "pools of 8 KiB (the arena header must fit in half a pool) to 64 KiB");
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
 #define RC_POOL_UNUSED 0xFFFFu
 #define RC_CLS_SLOW 0xFFu

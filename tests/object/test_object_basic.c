@@ -269,15 +269,18 @@ static void test_bad_input(void) {
     rc_heap_config cfg;
     rc_heap_config_init(&cfg);
     cfg.mode = RC_MODE_POOL;
-    cfg.max_bytes = (size_t)4 << 20;
+    cfg.max_bytes = 4 * RC_ARENA_SIZE; /* 4 MiB with the default sizes */
     h = rc_heap_new(&cfg);
     if (!CHECK_NOT_NULL(h))
         return;
     void *keep = rc_new(h, &pair_type, 0);
-    CHECK_NOT_NULL(keep);
+    if (!CHECK_NOT_NULL(keep)) {
+        rc_heap_destroy(h);
+        return;
+    }
     uint64_t failed_before = test_stats(h).failed_allocs;
-    CHECK_NULL(rc_new(h, &pair_type, (size_t)64 << 20));
-    CHECK_NULL(rc_new(h, &gcpair_type, (size_t)64 << 20));
+    CHECK_NULL(rc_new(h, &pair_type, 16 * cfg.max_bytes));
+    CHECK_NULL(rc_new(h, &gcpair_type, 16 * cfg.max_bytes));
     CHECK_GT(test_stats(h).failed_allocs, failed_before);
     CHECK_EQ(rc_live_objects(h), 1);
     CHECK_EQ(rc_live_objects_of(h, &gcpair_type), 0);
