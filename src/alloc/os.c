@@ -27,6 +27,15 @@ static _Atomic uintptr_t arena_hint;
 /* mmap gives page alignment only.  Try the exact size at the hint first
  * (one system call when it works, as it does for consecutive arenas);
  * otherwise map size + align and cut the unaligned head and tail away. */
+/* A hint beyond the address space the arena map covers would keep asking
+ * for arenas the heap must refuse (a kernel with a larger address space
+ * honours such hints): those are dropped, and mmap chooses again. */
+static void set_hint(uintptr_t a) {
+    if (a >> RC_MAP_ADDRESS_BITS)
+        a = 0;
+    atomic_store_explicit(&arena_hint, a, memory_order_relaxed);
+}
+
 static void *os_arena_alloc(void *ctx, size_t size, size_t align) {
     (void)ctx;
     char *p = os_map((void *)atomic_load_explicit(&arena_hint, memory_order_relaxed), size);
@@ -44,14 +53,14 @@ static void *os_arena_alloc(void *ctx, size_t size, size_t align) {
         p = aligned;
     }
     if (p && (uintptr_t)p >= size)
-        atomic_store_explicit(&arena_hint, (uintptr_t)p - size, memory_order_relaxed);
+        set_hint((uintptr_t)p - size);
     return p;
 }
 
 static void os_arena_free(void *ctx, void *p, size_t size) {
     (void)ctx;
     if (munmap(p, size) == 0)
-        atomic_store_explicit(&arena_hint, (uintptr_t)p, memory_order_relaxed);
+        set_hint((uintptr_t)p);
 }
 
 static void *os_large_alloc(void *ctx, size_t size) {
