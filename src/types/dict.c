@@ -74,17 +74,29 @@ static inline void ix_set(void *table, unsigned log2, size_t i, int64_t v) {
     }
 }
 
+/* A walk along hash's probe sequence (see the top of the file). */
+typedef struct dprobe {
+    size_t i, mask;
+    uint64_t perturb;
+} dprobe;
+
+static inline dprobe probe_start(unsigned log2, uint64_t hash) {
+    size_t mask = slots_of(log2) - 1;
+    return (dprobe){(size_t)hash & mask, mask, hash};
+}
+
+static inline void probe_next(dprobe *p) {
+    p->perturb >>= 5;
+    p->i = (p->i * 5 + (size_t)p->perturb + 1) & p->mask;
+}
+
 /* The first slot on hash's probe sequence that holds no entry (empty or
  * dummy).  Compares no key, so runs no user code. */
 static size_t free_slot(const void *table, unsigned log2, uint64_t hash) {
-    size_t mask = slots_of(log2) - 1;
-    size_t i = (size_t)hash & mask;
-    uint64_t perturb = hash;
-    while (ix_get(table, log2, i) >= 0) {
-        perturb >>= 5;
-        i = (i * 5 + (size_t)perturb + 1) & mask;
-    }
-    return i;
+    dprobe p = probe_start(log2, hash);
+    while (ix_get(table, log2, p.i) >= 0)
+        probe_next(&p);
+    return p.i;
 }
 
 /* Rebuild the table with 2^log2 slots, keeping the live entries in order.
@@ -138,17 +150,14 @@ restart:
     if (!d->table)
         return -1;
     unsigned log2 = d->log2size;
-    size_t mask = slots_of(log2) - 1;
-    size_t i = (size_t)hash & mask;
-    uint64_t perturb = hash;
-    for (;;) {
-        int64_t ix = ix_get(d->table, log2, i);
+    for (dprobe p = probe_start(log2, hash);; probe_next(&p)) {
+        int64_t ix = ix_get(d->table, log2, p.i);
         if (ix == DIX_EMPTY)
             return -1;
         if (ix >= 0) {
             rc_dentry *e = &entries_of(d)[ix];
             if (e->key == key) {
-                *slot = i;
+                *slot = p.i;
                 return ix;
             }
             if (e->hash == hash) {
@@ -160,13 +169,11 @@ restart:
                 if (d->version != version)
                     goto restart; /* the dict changed under us */
                 if (same) {
-                    *slot = i;
+                    *slot = p.i;
                     return ix;
                 }
             }
         }
-        perturb >>= 5;
-        i = (i * 5 + (size_t)perturb + 1) & mask;
     }
 }
 
@@ -177,11 +184,8 @@ static int64_t dict_lookup_bytes(const rc_dictobj *d, const char *p, size_t n, u
     if (!d->table)
         return -1;
     unsigned log2 = d->log2size;
-    size_t mask = slots_of(log2) - 1;
-    size_t i = (size_t)hash & mask;
-    uint64_t perturb = hash;
-    for (;;) {
-        int64_t ix = ix_get(d->table, log2, i);
+    for (dprobe pr = probe_start(log2, hash);; probe_next(&pr)) {
+        int64_t ix = ix_get(d->table, log2, pr.i);
         if (ix == DIX_EMPTY)
             return -1;
         if (ix >= 0) {
@@ -189,13 +193,11 @@ static int64_t dict_lookup_bytes(const rc_dictobj *d, const char *p, size_t n, u
             if (e->hash == hash && rc_types_type_of(e->key) == &rc_str_type) {
                 const rc_strobj *s = e->key;
                 if (s->nbytes == n && memcmp(s->data, p, n) == 0) {
-                    *slot = i;
+                    *slot = pr.i;
                     return ix;
                 }
             }
         }
-        perturb >>= 5;
-        i = (i * 5 + (size_t)perturb + 1) & mask;
     }
 }
 
