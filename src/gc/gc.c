@@ -117,7 +117,6 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
     if (++gs->count[0] > gs->trigger)
         collect_generations(h, gs); /* before o is linked: it is not examined */
     rc__gc_link_new(gs, o);
-    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
     return true;
 }
 

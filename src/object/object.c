@@ -48,12 +48,19 @@ rc_objstate *rc_objstate_get(rc_heap *h) {
     return st;
 }
 
+/* The info word of a new object of type index idx: a new container is
+ * tracked from birth (both creation paths link it at once). */
+static inline uint32_t birth_info(uint32_t idx, bool gc) {
+    return RC_INFO_TAG | idx | (gc ? RC_OF_GC | RC_OF_TRACKED : 0);
+}
+
 /* Index of t in h's type table, registering it on first use, and its cache
  * slot filled in; 0 on failure. */
 static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
     rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
     if (RC_LIKELY(slot->type == t))
         return slot->info & RC_INFO_TYPE_MASK;
+    bool gc = (t->flags & RC_TYPE_GC) != 0;
     uint32_t i;
     for (i = 1; i < st->ntypes; i++)
         if (st->types[i] == t)
@@ -79,16 +86,13 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
         }
         st->types[i] = t;
         st->live_of[i] = 0;
-        bool gc = (t->flags & RC_TYPE_GC) != 0;
         st->tflags[i] = (uint8_t)((t->finalize ? RC_TF_FINALIZE : 0) |
                                   (!t->destroy && !t->traverse && !gc ? RC_TF_LEAF : 0));
         st->ntypes++;
     }
-    bool gc = (t->flags & RC_TYPE_GC) != 0;
     size_t n = t->size + sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
     slot->type = t;
-    /* a new container is tracked from birth: rc_new's fast path links it */
-    slot->info = RC_INFO_TAG | i | (gc ? RC_OF_GC | RC_OF_TRACKED : 0);
+    slot->info = birth_info(i, gc);
     slot->units = (uint16_t)(t->size <= RC_SMALL_MAX && n <= RC_SMALL_MAX ? (n + 15) / 16 : 0);
     slot->gc = gc;
     return i;
@@ -132,7 +136,7 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     if (!block)
         return NULL;
     memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
-    void *o = init_object(st, block, prefix, RC_INFO_TAG | idx | (gc ? RC_OF_GC : 0));
+    void *o = init_object(st, block, prefix, birth_info(idx, gc));
     if (gc && !rc__gc_track_new(h, o)) {
         st->live_of[idx]--;
         RC_OBJHEAD(o)->info = 0;
