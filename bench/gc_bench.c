@@ -68,30 +68,12 @@
 #define GCB_HAVE_TYPES 0
 #endif
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <time.h>
+#define BENCH_PROG "gc_bench"
+#include "gc_bench_common.h"
 
 #define GCB_NOINLINE __attribute__((noinline))
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "gc_bench: %s\n", what);
-    exit(3);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* CPU time of the calling thread (user + system), ns.  Unlike wall time it
  * leaves out the time other processes of a shared machine took the CPU. */
@@ -100,41 +82,6 @@ static uint64_t thread_cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* User + system CPU time of the process (all threads), seconds. */
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return -1;
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* Peak RSS of this process image, KiB: VmHWM, which (unlike ru_maxrss) does
- * not inherit the high-water mark of the shell that exec'd us.  Falls back
- * to ru_maxrss. */
-static long peak_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    if (f != NULL) {
-        char line[256];
-        while (fgets(line, sizeof line, f) != NULL) {
-            if (strncmp(line, "VmHWM:", 6) == 0) {
-                kib = strtol(line + 6, NULL, 10);
-                break;
-            }
-        }
-        fclose(f);
-    }
-    if (kib < 0) {
-        struct rusage ru;
-        if (getrusage(RUSAGE_SELF, &ru) == 0)
-            kib = ru.ru_maxrss;
-    }
-    return kib;
 }
 
 static rc_heap *new_heap(void)
@@ -245,12 +192,6 @@ static void blist_push_steal(blist *l, void *item)
         die("blist full"); /* the benchmarks size their lists exactly */
     l->items[l->n++] = item;
 }
-
-/* GCBench's node: two children and two ints (Java's Node). */
-typedef struct gnode {
-    struct gnode *left, *right;
-    int i, j;
-} gnode;
 
 static void gnode_traverse(void *o, rc_visit_fn visit, void *arg)
 {
@@ -537,16 +478,6 @@ static int bench_pause(size_t objects, size_t window, size_t long_lived)
 
 /* ---- GCBench ------------------------------------------------------------------ */
 
-typedef struct gcb_params {
-    int stretch, long_lived, min_depth, max_depth;
-    size_t array;
-} gcb_params;
-
-static long tree_size(int depth) { return (1L << (depth + 1)) - 1; }
-static long num_iters(const gcb_params *p, int depth)
-{
-    return 2 * tree_size(p->stretch) / tree_size(depth);
-}
 
 /* rcgc: new nodes are owned by their parent; dropping a root frees the tree. */
 static gnode *rnode(rc_heap *h, gnode *l, gnode *r)
@@ -765,18 +696,6 @@ static _Noreturn void usage(void)
     exit(2);
 }
 
-static size_t parse_num(const char *opt, const char *s)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0') {
-        fprintf(stderr, "gc_bench: %s wants a number, got '%s'\n", opt, s);
-        exit(2);
-    }
-    return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -792,7 +711,7 @@ int main(int argc, char **argv)
     }
     size_t n = 0, reps = 3, objects = 10000000, window = 10000, long_lived = 100000;
     enum list_impl types = LIST_CUSTOM;
-    gcb_params gp = {.stretch = 18, .long_lived = 18, .min_depth = 4, .max_depth = 18, .array = 500000};
+    gcb_params gp = GCB_DEFAULT_PARAMS;
     for (int i = first_opt; i < argc; i += 2) {
         if (i + 1 >= argc)
             usage();

@@ -30,74 +30,8 @@
 #endif
 #include <gc.h>
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-
-typedef struct gnode {
-    struct gnode *left, *right;
-    int i, j;
-} gnode;
-
-typedef struct gcb_params {
-    int stretch, long_lived, min_depth, max_depth;
-    size_t array;
-} gcb_params;
-
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "gcbench_boehm: %s\n", what);
-    exit(3);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return -1;
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* VmHWM (this image's own peak), else ru_maxrss; KiB. */
-static long peak_rss_kib(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long kib = -1;
-    if (f != NULL) {
-        char line[256];
-        while (fgets(line, sizeof line, f) != NULL) {
-            if (strncmp(line, "VmHWM:", 6) == 0) {
-                kib = strtol(line + 6, NULL, 10);
-                break;
-            }
-        }
-        fclose(f);
-    }
-    if (kib < 0) {
-        struct rusage ru;
-        if (getrusage(RUSAGE_SELF, &ru) == 0)
-            kib = ru.ru_maxrss;
-    }
-    return kib;
-}
-
-static long tree_size(int depth) { return (1L << (depth + 1)) - 1; }
-static long num_iters(const gcb_params *p, int depth)
-{
-    return 2 * tree_size(p->stretch) / tree_size(depth);
-}
+#define BENCH_PROG "gcbench_boehm"
+#include "gc_bench_common.h"
 
 static gnode *node(gnode *l, gnode *r)
 {
@@ -160,21 +94,9 @@ static __attribute__((noinline)) int run_gcbench_boehm(const gcb_params *p)
     return ok;
 }
 
-static size_t parse_num(const char *opt, const char *s)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0') {
-        fprintf(stderr, "gcbench_boehm: %s wants a number, got '%s'\n", opt, s);
-        exit(2);
-    }
-    return (size_t)v;
-}
-
 int main(int argc, char **argv)
 {
-    gcb_params p = {.stretch = 18, .long_lived = 18, .min_depth = 4, .max_depth = 18, .array = 500000};
+    gcb_params p = GCB_DEFAULT_PARAMS;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) {
             fprintf(stderr, "gcbench_boehm: %s wants a value\n", argv[i]);
