@@ -30,7 +30,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,6 +44,7 @@
 #include <lualib.h>
 
 #include "rcgc/heap.h"
+#include "../common/host.h"
 
 #if LUA_VERSION_NUM != 504
 #error "rcgc-lua is written for Lua 5.4"
@@ -92,31 +92,6 @@ static void usage(FILE *out) {
             "  --                           end of options\n"
             "A script of \"-\" reads standard input.  The script's arguments are in the\n"
             "global table `arg` (arg[0] is the script) and are passed to it as `...`.\n");
-}
-
-/* "123", "64k", "16M", "1G" (binary multiples).  False if malformed or too big. */
-static bool parse_bytes(const char *s, size_t *out) {
-    if (!s || !isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return false;
-    unsigned shift = 0;
-    switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return false;
-    }
-    if (*end != '\0')
-        return false;
-    if (v > (SIZE_MAX >> shift))
-        return false;
-    *out = (size_t)v << shift;
-    return true;
 }
 
 static bool parse_mode(const char *s, rc_alloc_mode *out) {
@@ -169,14 +144,14 @@ static int parse_args(int argc, char **argv, options *o) {
             o->rusage = true;
         } else if (strncmp(a, "-m", 2) == 0 && strncmp(a, "--", 2) != 0) {
             const char *v = a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!parse_bytes(v, &o->max_bytes)) {
+            if (!host_parse_bytes(v, &o->max_bytes)) {
                 fprintf(stderr, PROGNAME ": bad byte count for -m: %s\n", v ? v : "(missing)");
                 return 1;
             }
             o->max_bytes_given = true;
         } else if (strncmp(a, "--max-bytes", 11) == 0 && (a[11] == '\0' || a[11] == '=')) {
             const char *v = option_value(argc, argv, &i, "--max-bytes");
-            if (!parse_bytes(v, &o->max_bytes)) {
+            if (!host_parse_bytes(v, &o->max_bytes)) {
                 fprintf(stderr, PROGNAME ": bad byte count for --max-bytes: %s\n",
                         v ? v : "(missing)");
                 return 1;
@@ -207,7 +182,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (!o->system && !o->max_bytes_given) {
         const char *env = getenv(MAX_BYTES_ENV);
-        if (env && *env && !parse_bytes(env, &o->max_bytes)) {
+        if (env && *env && !host_parse_bytes(env, &o->max_bytes)) {
             fprintf(stderr, PROGNAME ": bad byte count in " MAX_BYTES_ENV ": %s\n", env);
             return 1;
         }
@@ -446,7 +421,6 @@ static int pmain(lua_State *L) {
     return 0;
 }
 
-static double seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
 int main(int argc, char **argv) {
     struct timespec t0;
@@ -505,31 +479,10 @@ int main(int argc, char **argv) {
     lua_close(L);
 
     int rc = status == LUA_OK ? 0 : 1;
-    if (heap) {
-        /* Lua frees every block at lua_close; anything left is a leak. */
-        rc_heap_trim(heap);
-        rc_heap_stats s;
-        rc_heap_get_stats(heap, &s);
-        if (opts.stats)
-            fprintf(stderr, PROGNAME ": after lua_close: %zu bytes in use, %zu held, %zu high water\n",
-                    s.bytes_requested, s.bytes_from_os, s.bytes_high_water);
-        if (s.bytes_requested != 0 || s.large_blocks != 0) {
-            fprintf(stderr, PROGNAME ": %zu bytes still allocated after lua_close\n",
-                    s.bytes_requested);
-            rc = 1;
-        }
-        rc_heap_destroy(heap);
-    }
-
-    if (opts.rusage) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        fprintf(stderr, PROGNAME ": rusage allocator=%s wall_s=%.3f user_s=%.3f sys_s=%.3f maxrss_kib=%ld\n",
-                opts.system ? "system" : "rcgc", wall, seconds(ru.ru_utime), seconds(ru.ru_stime),
-                ru.ru_maxrss);
-    }
+    /* Lua frees every block at lua_close; anything left is a leak. */
+    if (heap && !host_finish_heap(heap, PROGNAME, "lua_close", opts.stats))
+        rc = 1;
+    if (opts.rusage)
+        host_print_rusage(PROGNAME, opts.system, t0);
     return rc;
 }

@@ -48,6 +48,7 @@
 #include <sqlite3.h>
 
 #include "rcgc/heap.h"
+#include "../common/host.h"
 
 #define PROG "rcgc-sqlite"
 #define TXN_ROWS 10000 /* rows per insert transaction */
@@ -137,28 +138,6 @@ static void usage(FILE *out) {
             "  -h, --help                this text\n");
 }
 
-static bool parse_bytes(const char *s, size_t *out) {
-    if (!s || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
-        return false;
-    unsigned shift = 0;
-    switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return false;
-    }
-    if (*end != '\0' || v > (SIZE_MAX >> shift))
-        return false;
-    *out = (size_t)v << shift;
-    return true;
-}
-
 /* "--opt=value" or "--opt value" */
 static const char *option_value(int argc, char **argv, int *i, size_t namelen) {
     const char *a = argv[*i];
@@ -199,7 +178,7 @@ static int parse_args(int argc, char **argv, options *o) {
             o->db = v;
         } else if (is_option(a, "--max-bytes")) {
             v = option_value(argc, argv, &i, 11);
-            if (!parse_bytes(v, &o->max_bytes)) {
+            if (!host_parse_bytes(v, &o->max_bytes)) {
                 fprintf(stderr, PROG ": bad byte count for --max-bytes: %s\n", v ? v : "(missing)");
                 return 1;
             }
@@ -893,7 +872,6 @@ static bool nomem_test(long rows, const char *db_path) {
 
 /* ---- main --------------------------------------------------------------------- */
 
-static double tv_seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
 int main(int argc, char **argv) {
     struct timespec t0;
@@ -978,30 +956,10 @@ int main(int argc, char **argv) {
 
 done:
     sqlite3_shutdown();
-    if (g_heap) {
-        /* every SQLite allocation is gone after sqlite3_shutdown */
-        rc_heap_trim(g_heap);
-        rc_heap_stats s;
-        rc_heap_get_stats(g_heap, &s);
-        if (o.stats)
-            fprintf(stderr, PROG ": after sqlite3_shutdown: %zu bytes in use, %zu held, %zu high water\n",
-                    s.bytes_requested, s.bytes_from_os, s.bytes_high_water);
-        if (s.bytes_requested != 0 || s.large_blocks != 0) {
-            fprintf(stderr, PROG ": %zu bytes still allocated after sqlite3_shutdown\n",
-                    s.bytes_requested);
-            status = 1;
-        }
-        rc_heap_destroy(g_heap);
-    }
-    if (o.rusage) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        fprintf(stderr, PROG ": rusage allocator=%s wall_s=%.3f user_s=%.3f sys_s=%.3f maxrss_kib=%ld\n",
-                o.system ? "system" : "rcgc", wall, tv_seconds(ru.ru_utime), tv_seconds(ru.ru_stime),
-                ru.ru_maxrss);
-    }
+    /* every SQLite allocation is gone after sqlite3_shutdown */
+    if (g_heap && !host_finish_heap(g_heap, PROG, "sqlite3_shutdown", o.stats))
+        status = 1;
+    if (o.rusage)
+        host_print_rusage(PROG, o.system, t0);
     return status;
 }
