@@ -18,12 +18,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shifts="${1:-13 14 15 16}"
 runs="${2:-3}"
-case "$runs" in ''|*[!0-9]*) echo "sizes.sh: RUNS must be a number" >&2; exit 2 ;; esac
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-    END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+case "$runs" in ''|*[!0-9]*) echo "sizes.sh: RUNS must be a number" >&2; exit 2 ;; esac
 
 # field NAME LINE: the value of key NAME in an alloc_bench result line
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }

@@ -22,23 +22,11 @@ fi
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/rcgc-sqlite-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-    END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+# shellcheck source=../../bench/lib.sh
+. "$here/../../bench/lib.sh"
 
 # one run: prints "wall cpu maxrss_kib"
-one() {
-  local out
-  if ! out="$("$prog" --rusage "$@" 2>&1 >/dev/null)"; then
-    echo "bench.sh: run failed: $prog --rusage $*" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  echo "$out" | awk '/rusage/ {
-      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      printf "%s %.3f %s\n", v["wall_s"], v["user_s"] + v["sys_s"], v["maxrss_kib"] }'
-}
+one() { rusage_run "$prog" "$@"; }
 
 echo "rcgc-sqlite benchmark: $rows rows, $runs runs each, medians; ratio = default / rcgc (above 1: rcgc faster)"
 echo "binary: $prog"
