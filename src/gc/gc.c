@@ -407,10 +407,7 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
     gs->deleting = (gs->debug & RC_GC_DEBUG_COLLECTABLE) != 0;
     /* Weakrefs that finalizers made to garbage: cleared, silently, before
      * any clear() can free objects and run callbacks (CPython GH-136401). */
-    if (gs->wlive) /* else no object has a weakref: skip the pass */
-        for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
-            if (rc_info(RC_FROM_GCHEAD(g)) & RC_OF_WEAKREFD)
-                rc__weakrefs_clear_silently(h, RC_FROM_GCHEAD(g));
+    rc__weakrefs_silence_unreachable(h, gs, unreachable);
     while (!gclist_empty(unreachable)) {
         rc_gchead *g = unreachable->next;
         void *o = RC_FROM_GCHEAD(g);

@@ -77,6 +77,10 @@ rc_gcstate *rc__gc_state(rc_heap *h); /* created on first use; NULL: no memory *
  * unreachable list `unreachable`; callbacks of weakrefs that are not
  * themselves in it run afterwards.  Returns whether any callback ran. */
 bool rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable);
+/* ... and again just before deletion, for weakrefs made meanwhile (by
+ * finalizers): cleared without callbacks.  Both walks are skipped when no
+ * live object of the heap has a weakref. */
+void rc__weakrefs_silence_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable);
 /* Debug output for a garbage container being freed (RC_GC_DEBUG_COLLECTABLE). */
 void rc__gc_report_freed(rc_heap *h, void *o);
 

@@ -259,6 +259,14 @@ void rc__weakrefs_clear(rc_heap *h, void *o) {
     run_pending(pending);
 }
 
+void rc__weakrefs_silence_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable) {
+    if (gs->wlive == 0)
+        return; /* no object has a weakref */
+    for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
+        if (rc_info(RC_FROM_GCHEAD(g)) & RC_OF_WEAKREFD)
+            rc__weakrefs_clear_silently(h, RC_FROM_GCHEAD(g));
+}
+
 bool rc__weakrefs_handle_unreachable(rc_heap *h, rc_gcstate *gs, rc_gchead *unreachable) {
     if (gs->wlive == 0)
         return false; /* no weakref has a target: nothing to clear, no callback */
