@@ -243,27 +243,24 @@ void rc_arena_map_clear(void *base);
 /* hidden: the fast path reaches it PC-relative, not through the GOT */
 extern __attribute__((visibility("hidden"))) _Atomic uint64_t rc_arena_bits[RC_MAP_WORDS];
 
-/* The arena containing p, or NULL if p is in no arena.  Only after this
- * answers may the arena header (at p rounded down to RC_ARENA_SIZE) be read. */
-RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
-    uintptr_t a = (uintptr_t)p;
-    if (RC_UNLIKELY(a >> RC_MAP_ADDRESS_BITS))
-        return NULL;
-    uint64_t w = atomic_load_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)], memory_order_acquire);
-    if ((w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1)
-        return (rc_arena *)(a & ~(uintptr_t)(RC_ARENA_SIZE - 1));
-    return NULL;
-}
-
-/* Is p in an arena?  rc_arena_map_lookup as a bare test, for callers that
- * compute the arena themselves (the compiler cannot know the rounded-down
- * address of a mapped arena is never NULL, and would test it again). */
+/* Is p in an arena?  One load, from an address computed from p alone. */
 RC_INLINE bool rc_arena_map_test(const void *p) {
     uintptr_t a = (uintptr_t)p;
     if (RC_UNLIKELY(a >> RC_MAP_ADDRESS_BITS))
         return false;
     uint64_t w = atomic_load_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)], memory_order_acquire);
     return (w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1;
+}
+
+/* The arena containing p (its header at p rounded down to RC_ARENA_SIZE),
+ * or NULL if p is in no arena.  Only after this answers may the header be
+ * read.  Callers that go on to use the arena without testing it for NULL
+ * test rc_arena_map_test instead: the compiler cannot know that a mapped
+ * arena's address is never NULL and would test it again. */
+RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
+    if (rc_arena_map_test(p))
+        return (rc_arena *)((uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+    return NULL;
 }
 
 /* ---- The fast paths, inline for the layers above ----------------------- */
