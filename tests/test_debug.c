@@ -130,60 +130,51 @@ static void test_debug_stats(void) {
 
 /* ---- Corruption reports ---------------------------------------------------- */
 
+/* Allocate n bytes on a fresh debug heap, write one byte at offset `at`
+ * from the block (in a guard), free it: exactly one report of `kind`, with
+ * the block's size and serial.  With check_held, the reported block is
+ * also seen to stay held (abandoned, not freed). */
+static void corrupt_guard_and_free(size_t n, ptrdiff_t at, rc_error_kind kind, bool check_held) {
+    test_report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    unsigned char *p = rc_malloc(h, n);
+    if (!CHECK_NOT_NULL(p)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    size_t held = bytes_held(h);
+    if (check_held)
+        CHECK_EQ(held, n);
+    p[at] = 'x';
+    rc_free(p);
+    const rc_error_report *r = expect_one(&log, kind, p, h);
+    if (r) {
+        CHECK_EQ(r->size, n);
+        CHECK_GT(r->serial, 0);
+    }
+    if (check_held) /* reported, so abandoned: the block is still held */
+        CHECK_EQ(bytes_held(h), held);
+    rc_heap_destroy(h);
+}
+
 static void test_overrun(void) {
     const size_t sizes[] = {37, 16, 512, 2000};
     for (size_t i = 0; i < 4; i++) {
-        size_t n = sizes[i];
-        for (int where = 0; where < 2; where++) {
-            test_report_log log;
-            rc_heap *h = debug_heap(&log);
-            if (!CHECK_NOT_NULL(h))
-                return;
-            unsigned char *p = rc_malloc(h, n);
-            if (!CHECK_NOT_NULL(p)) {
-                rc_heap_destroy(h);
-                return;
-            }
-            size_t held = bytes_held(h);
-            CHECK_EQ(held, n);
-            /* one byte past the end, or the last guard byte */
-            p[where == 0 ? n : n + RC_DEBUG_GUARD_SIZE - 1] = 'x';
-            rc_free(p);
-            const rc_error_report *r = expect_one(&log, RC_ERR_OVERRUN, p, h);
-            if (r) {
-                CHECK_EQ(r->size, n);
-                CHECK_GT(r->serial, 0);
-            }
-            /* Reported, so abandoned: the block is still held. */
-            CHECK_EQ(bytes_held(h), held);
-            rc_heap_destroy(h);
-        }
+        /* one byte past the end, or the last guard byte */
+        corrupt_guard_and_free(sizes[i], (ptrdiff_t)sizes[i], RC_ERR_OVERRUN, true);
+        corrupt_guard_and_free(sizes[i], (ptrdiff_t)(sizes[i] + RC_DEBUG_GUARD_SIZE - 1),
+                               RC_ERR_OVERRUN, true);
     }
 }
 
 static void test_underrun(void) {
     const size_t sizes[] = {40, 2000};
     for (size_t i = 0; i < 2; i++) {
-        size_t n = sizes[i];
-        for (int where = 0; where < 2; where++) {
-            test_report_log log;
-            rc_heap *h = debug_heap(&log);
-            if (!CHECK_NOT_NULL(h))
-                return;
-            unsigned char *p = rc_malloc(h, n);
-            if (!CHECK_NOT_NULL(p)) {
-                rc_heap_destroy(h);
-                return;
-            }
-            p[where == 0 ? -1 : -(ptrdiff_t)RC_DEBUG_GUARD_SIZE] = 'x';
-            rc_free(p);
-            const rc_error_report *r = expect_one(&log, RC_ERR_UNDERRUN, p, h);
-            if (r) {
-                CHECK_EQ(r->size, n);
-                CHECK_GT(r->serial, 0);
-            }
-            rc_heap_destroy(h);
-        }
+        /* the byte before the block, or the first guard byte */
+        corrupt_guard_and_free(sizes[i], -1, RC_ERR_UNDERRUN, false);
+        corrupt_guard_and_free(sizes[i], -(ptrdiff_t)RC_DEBUG_GUARD_SIZE, RC_ERR_UNDERRUN, false);
     }
 }
 
