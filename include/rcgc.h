@@ -1,11 +1,13 @@
 /*
  * rcgc.h — the whole public API of rcgc in one include.
  *
- * Layers, bottom up:
- *   rcgc/heap.h   private heaps and the small-object pool allocator
- *
- * Later layers (objects and reference counting, the cycle collector,
- * built-in types, weak references) will be added here as they land.
+ * Layers, bottom up (each header includes the ones it builds on):
+ *   rcgc/heap.h     private heaps and the small-object pool allocator
+ *   rcgc/object.h   object headers, type descriptors, reference counting
+ *   rcgc/gc.h       the generational cycle collector (the gc module's API)
+ *   rcgc/weakref.h  weak references
+ *   rcgc/types.h    built-in types: int, float, str, tuple, list, dict,
+ *                   classes and instances
  */
 #ifndef RCGC_H
 #define RCGC_H

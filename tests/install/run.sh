@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# tests/install/run.sh — install the built library into a scratch prefix and
+# use it the way a user would: every public header compiles on its own (as C11,
+# and as C++ when a C++ compiler is there), pkg-config finds rcgc.pc with the
+# project's version, and consumer.c builds from the pkg-config flags alone,
+# against the shared library and against the static one, and runs.
+#
+#   run.sh BUILD_DIR SOURCE_DIR C_COMPILER VERSION
+#
+# Exit 77 (ctest's skip code) when pkg-config is not installed.
+set -euo pipefail
+BUILD=$1 SRC=$2 CC=$3 VERSION=$4
+
+if ! command -v pkg-config >/dev/null 2>&1; then
+    echo "install test skipped: pkg-config is not installed"
+    exit 77
+fi
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+PREFIX=$TMP/prefix
+
+fail() { echo "install test FAILED: $*" >&2; exit 1; }
+
+cmake --install "$BUILD" --prefix "$PREFIX" >"$TMP/install.log" 2>&1 ||
+    { cat "$TMP/install.log" >&2; fail "cmake --install"; }
+
+PC=$(find "$PREFIX" -name rcgc.pc | head -1)
+[ -n "$PC" ] || fail "no rcgc.pc under $PREFIX"
+export PKG_CONFIG_PATH=$(dirname "$PC")
+LIBDIR=$(pkg-config --variable=libdir rcgc)
+INCDIR=$(pkg-config --variable=includedir rcgc)
+case "$LIBDIR" in "$PREFIX"/*) ;; *) fail "libdir $LIBDIR is not under the prefix" ;; esac
+[ "$(pkg-config --modversion rcgc)" = "$VERSION" ] ||
+    fail "pkg-config version $(pkg-config --modversion rcgc), project $VERSION"
+pkg-config --static --libs rcgc | grep -q -- -lpthread || fail "Libs.private lacks -lpthread"
+for f in librcgc.a librcgc.so; do [ -e "$LIBDIR/$f" ] || fail "$f not installed"; done
+
+# Each header alone, in the order a user might include it first.
+CXX=$(command -v c++ || command -v g++ || command -v clang++ || true)
+for hdr in rcgc.h rcgc/heap.h rcgc/object.h rcgc/gc.h rcgc/weakref.h rcgc/types.h; do
+    [ -f "$INCDIR/$hdr" ] || fail "$hdr not installed"
+    echo "#include <$hdr>" | "$CC" -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only \
+        $(pkg-config --cflags rcgc) -x c - || fail "$hdr does not compile alone as C11"
+    if [ -n "$CXX" ]; then
+        echo "#include <$hdr>" | "$CXX" -Wall -Wextra -Werror -fsyntax-only \
+            $(pkg-config --cflags rcgc) -x c++ - || fail "$hdr does not compile as C++"
+    fi
+done
+
+# shellcheck disable=SC2046  # pkg-config output is meant to be split
+"$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc) "$SRC/tests/install/consumer.c" \
+    $(pkg-config --libs rcgc) -o "$TMP/consumer_shared" || fail "building against the shared library"
+ldd "$TMP/consumer_shared" 2>/dev/null | grep -q "$LIBDIR/librcgc.so" ||
+    LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/consumer_shared" | grep -q "$LIBDIR/librcgc.so" ||
+    fail "the shared consumer does not load the installed librcgc.so"
+LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer_shared" || fail "the shared consumer"
+
+# shellcheck disable=SC2046
+"$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc) "$SRC/tests/install/consumer.c" \
+    "$LIBDIR/librcgc.a" $(pkg-config --static --libs-only-other --libs-only-l rcgc | sed 's/-lrcgc//') \
+    -o "$TMP/consumer_static" || fail "building against the static library"
+if ldd "$TMP/consumer_static" 2>/dev/null | grep -q librcgc; then
+    fail "the static consumer still needs librcgc.so"
+fi
+"$TMP/consumer_static" || fail "the static consumer"
+echo "install test: headers, rcgc.pc $VERSION, shared and static consumers all good"
