@@ -171,7 +171,13 @@ RC_API void *rc_calloc(rc_heap *h, size_t count, size_t n);
  *  Stays in place when the size class does not change.  On failure returns
  *  NULL and p is untouched.  n == 0 frees p and returns a unique pointer. */
 RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
-/** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing. */
+/** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing.
+ *  In every mode a pointer outside rcgc's memory, or inside an arena but in
+ *  a pool that holds no blocks, is reported (RC_ERR_FOREIGN) and ignored.
+ *  In pool mode the fast path trusts any other pointer into a live pool: a
+ *  double free or a pointer into the middle of a block is caught only in
+ *  debug mode (RCGC_MALLOC=debug), as with CPython's pymalloc and
+ *  PYTHONMALLOC=debug. */
 RC_API void rc_free(void *p);
 /** Free p, allocated from heap h with n bytes: the size passed to rc_malloc
  *  (rc_calloc: count * n; rc_realloc: the last size asked for), or any size
