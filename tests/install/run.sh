@@ -3,7 +3,8 @@
 # use it the way a user would: every public header compiles on its own (as C11,
 # and as C++ when a C++ compiler is there), pkg-config finds rcgc.pc with the
 # project's version, and consumer.c builds from the pkg-config flags alone,
-# against the shared library and against the static one, and runs.
+# against the shared library and against the static one, and runs; and a
+# CMake project finds the package with find_package(rcgc) and builds it too.
 #
 #   run.sh BUILD_DIR SOURCE_DIR C_COMPILER VERSION
 #
@@ -64,4 +65,22 @@ if ldd "$TMP/consumer_static" 2>/dev/null | grep -q librcgc; then
     fail "the static consumer still needs librcgc.so"
 fi
 "$TMP/consumer_static" || fail "the static consumer"
-echo "install test: headers, rcgc.pc $VERSION, shared and static consumers all good"
+# find_package(rcgc): the exported targets, each linked by a CMake project.
+mkdir -p "$TMP/cmake-consumer"
+cat >"$TMP/cmake-consumer/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.16)
+project(rcgc_consumer C)
+find_package(rcgc $VERSION REQUIRED)
+add_executable(consumer_static "$SRC/tests/install/consumer.c")
+target_link_libraries(consumer_static PRIVATE rcgc::rcgc)
+add_executable(consumer_shared "$SRC/tests/install/consumer.c")
+target_link_libraries(consumer_shared PRIVATE rcgc::rcgc_shared)
+CMAKE
+cmake -S "$TMP/cmake-consumer" -B "$TMP/cmake-consumer/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
+    -DCMAKE_C_COMPILER="$CC" >"$TMP/cmake.log" 2>&1 &&
+    cmake --build "$TMP/cmake-consumer/build" >>"$TMP/cmake.log" 2>&1 ||
+    { cat "$TMP/cmake.log" >&2; fail "a CMake project using find_package(rcgc)"; }
+"$TMP/cmake-consumer/build/consumer_static" || fail "the CMake static consumer"
+"$TMP/cmake-consumer/build/consumer_shared" || fail "the CMake shared consumer"
+
+echo "install test: headers, rcgc.pc $VERSION, find_package(rcgc), shared and static consumers all good"
