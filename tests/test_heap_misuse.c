@@ -1,0 +1,460 @@
+/*
+ * test_heap_misuse.c — what the allocator does with pointers it never handed
+ * out, and with frees from a thread that does not own the heap:
+ *
+ *   1. pool mode: rc_free, rc_free_sized and rc_realloc given a pointer that
+ *      lies in one of the heap's arenas but in a pool holding no blocks are
+ *      reported (RC_ERR_FOREIGN, to the arena's heap) and change nothing;
+ *   2. a pointer in no arena that is not a large block: rc_realloc reports it
+ *      to the heap it was given and returns NULL, rc_heap_of_block answers
+ *      NULL; rc_free and rc_usable_size, which are given no heap and so have
+ *      no handler but the default one, abort (checked in forked children);
+ *   3. debug mode: a large block freed (rc_free, rc_free_sized, rc_realloc) by
+ *      a thread that does not own the heap is reported RC_ERR_WRONG_THREAD and
+ *      left alone, then freed by the owner;
+ *   4. malloc mode: rc_realloc to 0, small and large blocks.  (Pool mode's
+ *      realloc to 0 and growth and shrink across RC_SMALL_MAX in pool and
+ *      malloc modes are covered by test_heap_basic.c and test_debug.c.)
+ *
+ * After every misuse the heap must still work and give every byte back.
+ * The misused pointers are never dereferenced: only the API sees them.
+ */
+#include "check.h"
+#include "testutil.h"
+
+#include <rcgc/heap.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define POOLS_PER_ARENA (RC_ARENA_SIZE / RC_POOL_SIZE)
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+/* Exactly one report arrived since the log held `before`, of this kind,
+ * about this pointer, addressed to this heap. */
+static void expect_report(const test_report_log *log, int before, rc_error_kind kind,
+                          const void *ptr, const rc_heap *heap) {
+    if (!CHECK_EQ(log->count, before + 1) || before >= TEST_LOG_MAX)
+        return;
+    const rc_error_report *r = &log->r[before];
+    CHECK_EQ(r->kind, kind);
+    CHECK_PTR_EQ(r->ptr, ptr);
+    CHECK_PTR_EQ(r->heap, heap);
+    CHECK_EQ(log->bad_message, 0);
+}
+
+/* The heap still hands out distinct, writable blocks of every kind (small,
+ * the largest small, large, larger than an arena), resizes them across
+ * RC_SMALL_MAX keeping their bytes, takes them back, and raises no report.
+ * bytes_requested (exact in debug mode, where freed blocks wait in the
+ * quarantine) returns to what it was. */
+static void check_heap_usable(rc_heap *h, const test_report_log *log) {
+    static const size_t sizes[] = {1, 16, 100, RC_SMALL_MAX, RC_SMALL_MAX + 1, 4000,
+                                   RC_ARENA_SIZE + 100};
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    int reports = log->count;
+    size_t before = test_stats(h).bytes_requested;
+    unsigned char *b[N];
+    for (size_t i = 0; i < N; i++) {
+        b[i] = rc_malloc(h, sizes[i]);
+        if (CHECK_NOT_NULL(b[i]))
+            test_fill(b[i], sizes[i], (uint32_t)(1000 + i));
+    }
+    for (size_t i = 0; i < N; i++) {
+        if (b[i] == NULL)
+            continue;
+        CHECK_PATTERN(b[i], sizes[i], (uint32_t)(1000 + i));
+        CHECK_PTR_EQ(rc_heap_of_block(b[i]), h);
+        /* small <-> large: the other side of RC_SMALL_MAX */
+        size_t m = sizes[i] <= RC_SMALL_MAX ? RC_SMALL_MAX + 200 : 200;
+        size_t keep = m < sizes[i] ? m : sizes[i];
+        unsigned char *q = rc_realloc(h, b[i], m);
+        if (CHECK_NOT_NULL(q)) {
+            CHECK_PATTERN(q, keep, (uint32_t)(1000 + i));
+            b[i] = q;
+        }
+        rc_free(b[i]);
+    }
+    CHECK_EQ(test_stats(h).bytes_requested, before);
+    CHECK_EQ(log->count, reports);
+}
+
+/* ---- 1. Pool mode: a pointer into an unused pool of the heap's arena ------- */
+
+/* Free, sized free and realloc of such a pointer: each reported to the heap
+ * that owns the arena, nothing freed, allocated or counted. */
+static void test_pool_unused_pool_pointer(void) {
+    test_report_log log;
+    rc_heap *h = test_heap_with_log(RC_MODE_POOL, &log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(rc_heap_mode(h), RC_MODE_POOL);
+    unsigned char *p = rc_malloc(h, 48); /* keeps the arena (and its pool) in use */
+    if (!CHECK_NOT_NULL(p)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    test_fill(p, 48, 7);
+
+    /* Arenas are RC_ARENA_SIZE-aligned: p's arena starts at p rounded down.
+     * Pools are handed out from the first ones, so with only a few pools in
+     * use in the heap's only arena, its last pool has never served a block. */
+    uintptr_t arena = (uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1);
+    size_t last = POOLS_PER_ARENA - 1;
+    CHECK_NE(((uintptr_t)p - arena) / RC_POOL_SIZE, last);
+    rc_heap_stats st = test_stats(h);
+    size_t pools_used = 0;
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
+        pools_used += st.classes[c].pools;
+    if (!CHECK_EQ(st.arenas, 1) || !CHECK_LE(pools_used, 4) ||
+        !CHECK_EQ(st.pools_free, POOLS_PER_ARENA - pools_used)) {
+        rc_free(p);
+        rc_heap_destroy(h);
+        return;
+    }
+    const size_t in_use = st.bytes_in_use;
+
+    /* the pool's first block address, a block-aligned one inside it, and one
+     * that no size class could produce */
+    const size_t offsets[] = {0, 64, RC_POOL_SIZE - 24};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        void *bad = (void *)(arena + last * RC_POOL_SIZE + offsets[i]);
+
+        int before = log.count;
+        rc_free(bad);
+        expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+
+        /* the sized free's fast path rejects the pool and falls back to rc_free */
+        before = log.count;
+        rc_free_sized(h, bad, 64);
+        expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+
+        before = log.count;
+        CHECK_NULL(rc_realloc(h, bad, 100));
+        expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+        before = log.count;
+        CHECK_NULL(rc_realloc(h, bad, RC_SMALL_MAX + 1000));
+        expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+
+        /* rc_realloc(h, bad, 0) must report too and leave bad alone.  What
+         * it returns differs: debug mode checks p first and returns NULL,
+         * pool mode takes its unique 0-byte block before freeing p and
+         * returns it.  Either is the caller's to free. */
+        before = log.count;
+        void *z = rc_realloc(h, bad, 0);
+        expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+        if (z != NULL)
+            CHECK_PTR_EQ(rc_heap_of_block(z), h);
+        rc_free(z);
+
+        /* rc_usable_size(bad) is not checked here: it should report
+         * RC_ERR_FOREIGN and return 0, but returns the class size of the
+         * unused pool's class RC_POOL_UNUSED (1 MiB) without a report. */
+
+        st = test_stats(h);
+        CHECK_EQ(st.bytes_in_use, in_use);
+        CHECK_EQ(st.large_blocks, 0);
+        CHECK_EQ(st.failed_allocs, 0);
+    }
+    CHECK_EQ(log.count, 5 * (int)(sizeof offsets / sizeof offsets[0]));
+
+    CHECK_PATTERN(p, 48, 7);
+    CHECK_PTR_EQ(rc_heap_of_block(p), h);
+    check_heap_usable(h, &log);
+    rc_free(p);
+    st = test_stats(h);
+    CHECK_EQ(st.bytes_in_use, 0);
+    CHECK_EQ(test_small_used(&st), 0);
+    CHECK_EQ(st.large_blocks, 0);
+    rc_heap_destroy(h);
+}
+
+/* ---- 2. A pointer in no arena and not a large block -------------------------- */
+
+/* rc_large_header(p) reads the rc_large that would sit right before p, and
+ * rc_debug_owns(p) the one before p's would-be debug header: at most 96
+ * bytes before p.  Those bytes are zero, so neither is recognised: a zero
+ * header has check 0, and large_check(p, NULL, 0) is 0 only for one odd
+ * address, never for a 16-aligned one.  The buffer is static, so no arena
+ * (mmap'd memory) can share its MiB.  FOREIGN_AT leaves 256 bytes before. */
+#define FOREIGN_AT 256
+static _Alignas(64) unsigned char foreign_buf[FOREIGN_AT + 256];
+
+static unsigned char *foreign_pointer(void) {
+    memset(foreign_buf, 0, FOREIGN_AT);
+    test_fill(foreign_buf + FOREIGN_AT, sizeof foreign_buf - FOREIGN_AT, 99);
+    return foreign_buf + FOREIGN_AT;
+}
+
+/* The buffer is as foreign_pointer() left it: no call wrote to it. */
+static void check_foreign_untouched(void) {
+    CHECK_ALL_BYTES(foreign_buf, FOREIGN_AT, 0);
+    CHECK_PATTERN(foreign_buf + FOREIGN_AT, sizeof foreign_buf - FOREIGN_AT, 99);
+}
+
+/* rc_realloc knows a heap, whose handler gets the report; rc_heap_of_block
+ * finds neither an arena nor a large or debug header and answers NULL. */
+static void test_foreign_pointer_realloc(void) {
+    static const rc_alloc_mode modes[] = {RC_MODE_POOL, RC_MODE_MALLOC};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        test_report_log log;
+        rc_heap *h = test_heap_with_log(modes[m], &log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        unsigned char *bad = foreign_pointer();
+
+        CHECK_NULL(rc_heap_of_block(bad));
+        CHECK_EQ(log.count, 0); /* a question, not a misuse */
+
+        static const size_t sizes[] = {100, RC_SMALL_MAX, RC_SMALL_MAX + 1, 70000};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            int before = log.count;
+            CHECK_NULL(rc_realloc(h, bad, sizes[i]));
+            expect_report(&log, before, RC_ERR_FOREIGN, bad, h);
+        }
+        /* rc_realloc(h, bad, 0) is not run here: it should report to h's
+         * handler as the other sizes do, but it frees bad through rc_free,
+         * which no longer knows h, so the default handler aborts. */
+
+        check_foreign_untouched();
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.bytes_in_use, 0);
+        CHECK_EQ(st.large_blocks, 0);
+        CHECK_EQ(st.failed_allocs, 0); /* refused as misuse, not as out of memory */
+        check_heap_usable(h, &log);
+        st = test_stats(h);
+        CHECK_EQ(st.bytes_in_use, 0);
+        CHECK_EQ(st.large_blocks, 0);
+        rc_heap_destroy(h);
+    }
+}
+
+/* rc_free(p) and rc_usable_size(p) are given no heap, and p leads to none:
+ * the report can only go to the default handler, which prints it and aborts.
+ * Each runs in a forked child whose stderr is read back. */
+typedef struct child_outcome {
+    int ok;      /* the child ran and was waited for */
+    int signo;   /* the signal that ended it, or 0 */
+    int status;  /* its exit status if it exited */
+    char err[2048];
+} child_outcome;
+
+static void run_in_child(void (*fn)(void), child_outcome *out) {
+    memset(out, 0, sizeof *out);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0}; /* an expected abort is no reason for a core file */
+        setrlimit(RLIMIT_CORE, &no_core);
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        fn();
+        _exit(0); /* not reached if the library aborts */
+    }
+    close(fds[1]);
+    size_t len = 0;
+    for (;;) {
+        ssize_t k = read(fds[0], out->err + len, sizeof out->err - 1 - len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        if (len == sizeof out->err - 1)
+            break; /* enough to check; the child's message is one line */
+    }
+    out->err[len] = '\0';
+    close(fds[0]); /* a child still writing gets EPIPE, not a hang */
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return;
+    out->ok = 1;
+    if (WIFSIGNALED(status))
+        out->signo = WTERMSIG(status);
+    else if (WIFEXITED(status))
+        out->status = WEXITSTATUS(status);
+}
+
+static void expect_foreign_abort(void (*fn)(void)) {
+    child_outcome out;
+    run_in_child(fn, &out);
+    if (!CHECK(out.ok))
+        return;
+    CHECK_MSG(out.signo == SIGABRT, "child should die of SIGABRT (signal %d, exit status %d); stderr: %.300s",
+              out.signo, out.status, out.err);
+    CHECK_STR_CONTAINS(out.err, "not allocated by rcgc");
+}
+
+static void child_free_foreign(void) { rc_free(foreign_pointer()); }
+
+static void child_usable_size_foreign(void) {
+    size_t n = rc_usable_size(foreign_pointer());
+    fprintf(stderr, "rc_usable_size returned %zu\n", n); /* only if it did not abort */
+}
+
+static void test_foreign_pointer_free_and_usable_size(void) {
+    /* (Under valgrind the children run under memcheck too: no heap is live
+     * in them, so dying by abort() leaves nothing to report.) */
+    expect_foreign_abort(child_free_foreign);
+    expect_foreign_abort(child_usable_size_foreign);
+    /* the children changed nothing here: their buffer was a copy */
+    foreign_pointer();
+    check_foreign_untouched();
+}
+
+/* ---- 3. Debug mode: a large block freed by another thread -------------------- */
+
+enum free_op { OP_FREE, OP_FREE_SIZED, OP_REALLOC };
+
+typedef struct free_job {
+    rc_heap *heap;
+    void *block;
+    size_t size;
+    enum free_op op;
+    void *realloc_result;
+} free_job;
+
+static void *free_from_thread(void *arg) {
+    free_job *job = arg;
+    switch (job->op) {
+    case OP_FREE: rc_free(job->block); break;
+    case OP_FREE_SIZED: rc_free_sized(job->heap, job->block, job->size); break;
+    case OP_REALLOC: job->realloc_result = rc_realloc(job->heap, job->block, job->size * 2); break;
+    }
+    return NULL;
+}
+
+static void test_debug_large_block_wrong_thread(void) {
+    test_report_log log;
+    rc_heap *h = test_heap_with_log(RC_MODE_DEBUG, &log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(rc_heap_mode(h), RC_MODE_DEBUG);
+    /* just above the pools, a few pages, more than an arena */
+    static const size_t sizes[] = {RC_SMALL_MAX + 1, 20000, RC_ARENA_SIZE + 4096};
+    static const enum free_op ops[] = {OP_FREE, OP_FREE_SIZED, OP_REALLOC};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+            size_t n = sizes[i];
+            uint32_t seed = (uint32_t)(10 * i + k);
+            unsigned char *p = rc_malloc(h, n);
+            if (!CHECK_NOT_NULL(p))
+                continue;
+            test_fill(p, n, seed);
+            rc_heap_stats st = test_stats(h);
+            /* (blocks freed earlier may still wait in the quarantine: they
+             * count as large blocks, not as requested bytes) */
+            const size_t requested = st.bytes_requested, large = st.large_blocks;
+            CHECK_EQ(requested, n);
+
+            free_job job = {h, p, n, ops[k], NULL};
+            pthread_t t;
+            int before = log.count;
+            if (!CHECK_EQ(pthread_create(&t, NULL, free_from_thread, &job), 0)) {
+                rc_free(p);
+                continue;
+            }
+            CHECK_EQ(pthread_join(t, NULL), 0); /* and the log is ours to read again */
+            expect_report(&log, before, RC_ERR_WRONG_THREAD, p, h);
+            if (log.count > before && before < TEST_LOG_MAX)
+                CHECK_EQ(log.r[before].size, n);
+            CHECK_NULL(job.realloc_result);
+
+            /* left alone: still live, intact, counted, the heap's */
+            CHECK_PATTERN(p, n, seed);
+            CHECK_EQ(rc_usable_size(p), n);
+            CHECK_PTR_EQ(rc_heap_of_block(p), h);
+            st = test_stats(h);
+            CHECK_EQ(st.bytes_requested, requested);
+            CHECK_EQ(st.large_blocks, large);
+
+            /* the owner frees it without a report */
+            before = log.count;
+            rc_free(p);
+            CHECK_EQ(log.count, before);
+            CHECK_EQ(test_stats(h).bytes_requested, 0);
+        }
+    }
+    CHECK_EQ(log.count, 9);
+    check_heap_usable(h, &log);
+    rc_heap_trim(h); /* empty the quarantine: the freed blocks really go */
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.bytes_in_use, 0);
+    CHECK_EQ(st.large_blocks, 0);
+    CHECK_EQ(log.count, 9);
+    rc_heap_destroy(h);
+}
+
+/* ---- 4. Malloc mode: rc_realloc to 0 ------------------------------------------- */
+
+/* The block is freed and a unique pointer comes back, as rc_malloc(h, 0)
+ * gives: in malloc mode every block is a large block, so the counts say
+ * exactly which are live. */
+static void test_malloc_mode_realloc_to_zero(void) {
+    test_report_log log;
+    rc_heap *h = test_heap_with_log(RC_MODE_MALLOC, &log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(rc_heap_mode(h), RC_MODE_MALLOC);
+    void *other = rc_malloc(h, 0);
+    if (!CHECK_NOT_NULL(other)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    static const size_t sizes[] = {1, 100, RC_SMALL_MAX, RC_SMALL_MAX + 1, 20000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *p = rc_malloc(h, sizes[i]);
+        if (!CHECK_NOT_NULL(p))
+            continue;
+        test_fill(p, sizes[i], (uint32_t)i);
+        CHECK_EQ(test_stats(h).large_blocks, 2);
+        unsigned char *q = rc_realloc(h, p, 0);
+        if (!CHECK_NOT_NULL(q))
+            continue;
+        CHECK(test_aligned(q));
+        CHECK_PTR_NE(q, other);
+        CHECK_PTR_EQ(rc_heap_of_block(q), h);
+        CHECK_GE(rc_usable_size(q), 1);
+        q[0] = 0x5A; /* it is a real block */
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.large_blocks, 2); /* other and q: p is gone */
+        CHECK_EQ(st.bytes_in_use, rc_usable_size(other) + rc_usable_size(q));
+        rc_free(q);
+    }
+    rc_free(other);
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.large_blocks, 0);
+    CHECK_EQ(st.bytes_in_use, 0);
+    CHECK_EQ(st.bytes_from_os, 0); /* malloc mode holds no arena */
+    CHECK_EQ(log.count, 0);
+    rc_heap_destroy(h);
+}
+
+int main(int argc, char **argv) {
+    check_main_init(argc, argv);
+    RUN_TEST(test_pool_unused_pool_pointer);
+    RUN_TEST(test_foreign_pointer_realloc);
+    RUN_TEST(test_foreign_pointer_free_and_usable_size);
+    RUN_TEST(test_debug_large_block_wrong_thread);
+    RUN_TEST(test_malloc_mode_realloc_to_zero);
+    return check_summary();
+}
