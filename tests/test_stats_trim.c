@@ -496,12 +496,78 @@ static void test_print_stats(void) {
     rc_heap_destroy(h);
 }
 
+/* Every class keeps its own cache and its own shrink counters (no counter
+ * shared by the fast paths), yet a heap that frees everything still ends
+ * with at most one arena, whatever the order of the frees: here a few
+ * blocks of every class (too few for a class to watch its own size) are
+ * scattered over many arenas between filler blocks, and freed before the
+ * filler, after it, or in reverse. */
+static void test_free_all_small_classes_scattered(void) {
+    static const size_t per_class[] = {1, 2, 20, 33, 100, 900};
+    const size_t filler = 20 * RC_ARENA_SIZE / 512; /* about 20 arenas of 512-byte blocks */
+    void **fill = calloc(filler, sizeof *fill);
+    void **p = calloc(RC_NUM_CLASSES * 900, sizeof *p);
+    if (!CHECK_NOT_NULL(fill) || !CHECK_NOT_NULL(p)) {
+        free(fill);
+        free(p);
+        return;
+    }
+    for (size_t ki = 0; ki < sizeof per_class / sizeof per_class[0]; ki++) {
+        size_t K = per_class[ki], n = RC_NUM_CLASSES * K;
+        for (int order = 0; order < 3; order++) {
+            rc_heap *h = test_heap_new(RC_MODE_POOL);
+            if (!CHECK_NOT_NULL(h))
+                continue;
+            size_t f = 0, gap = filler / n + 1;
+            for (size_t i = 0; i < n; i++) {
+                p[i] = rc_malloc(h, (i % RC_NUM_CLASSES + 1) * RC_ALIGNMENT);
+                CHECK_NOT_NULL(p[i]);
+                for (size_t j = 0; j < gap && f < filler; j++, f++) {
+                    fill[f] = rc_malloc(h, 512);
+                    CHECK_NOT_NULL(fill[f]);
+                }
+            }
+            for (; f < filler; f++) {
+                fill[f] = rc_malloc(h, 512);
+                CHECK_NOT_NULL(fill[f]);
+            }
+            rc_heap_stats st = test_stats(h);
+            CHECK_GE(st.arenas, 10);
+            if (order == 0) { /* filler first, the small classes last */
+                for (size_t i = 0; i < filler; i++)
+                    rc_free(fill[i]);
+                for (size_t i = 0; i < n; i++)
+                    rc_free(p[i]);
+            } else if (order == 1) { /* small classes first */
+                for (size_t i = 0; i < n; i++)
+                    rc_free(p[i]);
+                for (size_t i = 0; i < filler; i++)
+                    rc_free(fill[i]);
+            } else { /* filler in reverse, then classes from the largest */
+                for (size_t i = filler; i-- > 0;)
+                    rc_free(fill[i]);
+                for (size_t i = n; i-- > 0;)
+                    rc_free(p[i]);
+            }
+            st = test_stats(h);
+            check_invariants(&st);
+            CHECK_EQ(test_small_used(&st), 0);
+            if (!CHECK_LE(st.arenas, 1))
+                fprintf(stderr, "  (%zu blocks per class, order %d)\n", K, order);
+            rc_heap_destroy(h);
+        }
+    }
+    free(fill);
+    free(p);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_class_stats);
     RUN_TEST(test_bytes_from_os_accounting);
     RUN_TEST(test_every_class_counts);
     RUN_TEST(test_churn_returns_arenas);
+    RUN_TEST(test_free_all_small_classes_scattered);
     RUN_TEST(test_trim_with_live_blocks);
     RUN_TEST(test_high_water);
     RUN_TEST(test_arena_boundary_no_thrash);

@@ -384,6 +384,27 @@ static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
 
 /* ---- The heap's block cache ------------------------------------------------- */
 
+/* What rc_heap_new asks the large_alloc hook for: room to align the heap. */
+#define RC_HEAP_ALLOC_SIZE (sizeof(rc_heap) + 63)
+
+/* Set cache c's counters from its live and cached block counts (see
+ * rc_cache): the caller keeps mark <= live (or live == 0), cached <= max
+ * and live <= hi. */
+static void cache_counts(rc_heap *h, unsigned c, size_t live, size_t cached) {
+    rc_cache *k = &h->cache[c];
+    size_t total = live + cached;
+    intptr_t lo = (intptr_t)k->mark;
+    if (k->draining && live > 0 && lo < 1)
+        lo = 1;
+    if (total > k->max && (intptr_t)(total - k->max) > lo)
+        lo = (intptr_t)(total - k->max);
+    intptr_t hi = k->mark ? (intptr_t)(4 * k->mark) : RC_CACHE_ARM_LIVE;
+    k->total = total;
+    k->lo = lo;
+    k->span = hi - lo;
+    k->slack = (intptr_t)live - lo;
+}
+
 /* Move free blocks of class c from a pool into the empty cache: the pool's
  * whole free list, or else up to a page of never-used blocks (the whole
  * pool in a populated arena, whose pages are resident anyway: a growing
@@ -399,7 +420,7 @@ static bool cache_refill(rc_heap *h, unsigned c) {
             size_t carved = (size_t)(p->bump - rc_pool_start(p)) / sz;
             size_t n = carved - p->used;
             h->cache[c].head = p->free;
-            h->cache[c].room -= (int32_t)n;
+            cache_counts(h, c, rc_cache_live(&h->cache[c]), n);
             p->free = NULL;
             p->used += (uint32_t)n;
         } else if (p->bump < p->limit) {
@@ -416,7 +437,7 @@ static bool cache_refill(rc_heap *h, unsigned c) {
             }
             p->bump += n * sz;
             h->cache[c].head = head;
-            h->cache[c].room -= (int32_t)n;
+            cache_counts(h, c, rc_cache_live(&h->cache[c]), n);
             p->used += (uint32_t)n;
         }
         if (!p->free && p->bump == p->limit) {
@@ -428,13 +449,15 @@ static bool cache_refill(rc_heap *h, unsigned c) {
     }
 }
 
-/* Return `count` blocks from the top of cache c to their pools.  Blocks
+/* Return `count` blocks from the top of cache c to their pools (leaving
+ * the cache's counters to the caller); returns how many went back.  Blocks
  * freed one after the other often share a pool, and the cache already links
  * them: a run of blocks from one pool is spliced onto the pool's free list
  * whole, one pointer rewritten per run rather than one per block.  (Cached
  * blocks are never poisoned: instrumented heaps do not cache.) */
-static void cache_return(rc_heap *h, unsigned c, uint32_t count) {
+static size_t cache_return_blocks(rc_heap *h, unsigned c, size_t count) {
     rc_cache *k = &h->cache[c];
+    size_t returned = 0;
     while (count && k->head) {
         rc_block *first = k->head, *last = first;
         uintptr_t pool_bits = (uintptr_t)first >> RC_POOL_SHIFT;
@@ -444,7 +467,7 @@ static void cache_return(rc_heap *h, unsigned c, uint32_t count) {
             n++;
         }
         k->head = last->next;
-        k->room += (int32_t)n;
+        returned += n;
         count -= n;
         rc_pool *p = rc_pool_of(rc_arena_map_lookup(first), first);
         last->next = p->free;
@@ -457,32 +480,75 @@ static void cache_return(rc_heap *h, unsigned c, uint32_t count) {
         if (p->used == 0)
             pool_emptied(h, p);
     }
+    return returned;
+}
+
+/* cache_return_blocks, with the cache's counters brought up to date. */
+static void cache_return(rc_heap *h, unsigned c, size_t count) {
+    rc_cache *k = &h->cache[c];
+    size_t live = rc_cache_live(k), cached = rc_cache_count(k);
+    cache_counts(h, c, live, cached - cache_return_blocks(h, c, count));
 }
 
 static void cache_flush_all(rc_heap *h) {
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++)
-        cache_return(h, c, UINT32_MAX);
+        cache_return(h, c, SIZE_MAX);
 }
 
-/* rc_free's fast path found cache c over its limit, or the heap shrank to
- * below half its size at the last flush or peak (so a heap that frees
- * everything ends with empty caches, while a loop that allocates and frees
- * one block never flushes: the mark only rises with growth). */
-RC_NOINLINE void rc__cache_overflow(rc_heap *h, unsigned c) {
-    if (h->credit < 0) {
-        size_t live = h->shrink_mark + (size_t)h->credit;
-        /* The program is letting go of memory: hand every cached block back
-         * so pools and arenas can empty and be returned (pointless while the
-         * heap has a single arena, which it would keep as the spare anyway).
-         * The mark rounds up so that the last free, to live == 0, flushes. */
+/* The heap-wide half of the shrink detector (see rc_cache), run at every
+ * visit of rc__cache_rebalance. */
+RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
+    if (h->live_seen / 2 > h->live_mark) {
+        h->live_mark = h->live_seen / 2;
+        return;
+    }
+    if (h->live_seen >= h->live_mark)
+        return;
+    /* The heap has shrunk to under half its size at its last peak or
+     * shrink: flush every cache (pointless while the heap has a single
+     * arena, which it would keep as the spare anyway), and have every class
+     * that still has live blocks flush again when it empties.  The live
+     * count is exact here; the mark rounds up so that a heap emptying
+     * entirely keeps coming back here. */
+    size_t live = 0;
+    for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
+        rc_cache *k = &h->cache[c];
+        k->seen = rc_cache_live(k);
+        live += k->seen;
+        if (h->narenas > 1) {
+            k->draining = k->seen > 0;
+            cache_return(h, c, SIZE_MAX); /* also sets the counters */
+        }
+    }
+    h->live_seen = live;
+    h->live_mark = (live + 1) / 2;
+}
+
+/* A fast path took cache c's live count out of [lo, hi] (see rc_cache). */
+RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
+    rc_cache *k = &h->cache[c];
+    size_t live = rc_cache_live(k), cached = rc_cache_count(k);
+    h->live_seen += live - k->seen; /* modulo 2^N: exact */
+    k->seen = live;
+    if (live == 0 && k->draining) {
         if (h->narenas > 1)
-            cache_flush_all(h);
-        h->shrink_mark = (live + 1) / 2;
-        h->credit = (intptr_t)(live - h->shrink_mark);
+            cached -= cache_return_blocks(h, c, SIZE_MAX);
+        k->draining = false;
     }
-    if (h->cache[c].room < 0) {
-        cache_return(h, c, h->cache[c].max / 2);
-    }
+    if (live < k->mark) /* halved: look when it halves again, or disarm */
+        k->mark = live > RC_CACHE_ARM_LIVE ? (live + 1) / 2 : 0;
+    if (cached > k->max)
+        cached -= cache_return_blocks(h, c, k->max / 2);
+    if (live > (k->mark ? 4 * k->mark : RC_CACHE_ARM_LIVE)) /* doubled */
+        k->mark = live / 2;
+    cache_counts(h, c, live, cached);
+    if (h->live_seen < h->live_mark || h->live_seen / 2 > h->live_mark)
+        heap_shrink_check(h);
+}
+
+RC_NOINLINE void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b) {
+    rc__cache_rebalance(h, c);
+    return b;
 }
 
 /* ---- Large blocks ------------------------------------------------------------ */
@@ -648,18 +714,11 @@ RC_NOINLINE void *rc__malloc_slow(rc_heap *h, size_t n) {
     if (n > RC_SMALL_MAX)
         return large_alloc(h, n);
     unsigned c = rc_size_class(n);
-    rc_cache *k = &h->cache[c];
-    if (!k->head && !cache_refill(h, c))
+    if (!h->cache[c].head && !cache_refill(h, c))
         return NULL;
-    rc_block *b = k->head;
-    k->head = b->next;
-    k->room++;
-    size_t live = h->shrink_mark + (size_t)++h->credit;
-    if (live / 2 > h->shrink_mark) { /* growing: flush when back to half */
-        h->shrink_mark = live / 2;
-        h->credit = (intptr_t)(live - h->shrink_mark);
-    }
-    return b;
+    bool rebalance;
+    void *b = rc__cache_pop(&h->cache[c], &rebalance);
+    return rebalance ? rc__cache_rebalance_pop(h, c, b) : b;
 }
 
 void *rc_malloc(rc_heap *h, size_t n) { return rc__malloc_inline(h, n); }
@@ -868,10 +927,13 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
         return NULL;
     if (conf.mode > RC_MODE_DEBUG)
         return NULL;
-    rc_heap *h = hooks->large_alloc(hooks->ctx, sizeof(rc_heap));
-    if (!h)
+    /* 64-byte aligned, so that each cache entry is one cache line */
+    void *raw = hooks->large_alloc(hooks->ctx, RC_HEAP_ALLOC_SIZE);
+    if (!raw)
         return NULL;
+    rc_heap *h = (rc_heap *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     memset(h, 0, sizeof *h);
+    h->raw_self = raw;
     h->hooks = *hooks;
     h->mode = conf.mode == RC_MODE_DEFAULT ? mode_from_env() : conf.mode;
     h->valgrind = RC_RUNNING_ON_VALGRIND();
@@ -882,7 +944,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->owner = pthread_self();
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
         h->cache[c].max = (uint32_t)(RC_CACHE_BYTES / rc_class_size(c));
-        h->cache[c].room = (int32_t)h->cache[c].max;
+        cache_counts(h, c, 0, 0);
     }
     if (h->valgrind)
         VALGRIND_CREATE_MEMPOOL(h, 0, 0);
@@ -947,5 +1009,5 @@ void rc_heap_destroy(rc_heap *h) {
     if (h->valgrind)
         VALGRIND_DESTROY_MEMPOOL(h);
     rc_raw_hooks hooks = h->hooks;
-    hooks.large_free(hooks.ctx, h, sizeof(rc_heap));
+    hooks.large_free(hooks.ctx, h->raw_self, RC_HEAP_ALLOC_SIZE);
 }

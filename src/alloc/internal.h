@@ -32,7 +32,7 @@
  *   - h->cache[c].head: free blocks of class c kept by the heap (LIFO), where
  *     rc_malloc pops and rc_free pushes; refilled from pools a pool's free
  *     list at a time, returned to pools half at a time when over
- *     RC_CACHE_BYTES, and entirely when the heap shrinks by half;
+ *     RC_CACHE_BYTES, and entirely when its class shrinks by half;
  *   - h->list[c]: the pools of size class c that have a free block
  *     (refills come from the head; full pools are in no list);
  *   - h->buckets[k]: arenas with k+1 free pools; a new pool is taken from
@@ -168,12 +168,61 @@ typedef struct rc_debug_hdr {
 #define RC_DEBUG_PREFIX (sizeof(rc_debug_hdr) + RC_DEBUG_GUARD_SIZE)
 #define RC_DEBUG_OVERHEAD (RC_DEBUG_PREFIX + RC_DEBUG_GUARD_SIZE)
 
-/* A heap's cache of free blocks for one size class. */
+/* A heap's cache of free blocks for one size class, and its share of the
+ * heap's shrink detector.
+ *
+ * Between two visits of the slow path, live (blocks of the class handed out)
+ * and cached (blocks in the stack) move in opposite steps of one, so
+ * live + cached is fixed (`total`) and one counter tells both.  The slow path
+ * (rc__cache_rebalance) must look when
+ *   - cached exceeds max: the cache overflows, half goes back to the pools;
+ *   - live falls below `mark` or rises above hi = 4 * mark (RC_CACHE_ARM_LIVE
+ *     while the mark is 0): the class halved or doubled since the last
+ *     visit, which then brings the mark to about half of live (to 0, for a
+ *     class no larger than RC_CACHE_ARM_LIVE);
+ *   - live falls to 0 in a draining class (below),
+ * i.e. when live leaves [lo, hi], lo = max(mark, total - max, draining).
+ * The fast paths keep only slack = live - lo and test it against 0 and
+ * span = hi - lo.
+ *
+ * The heap's live count is the sum of what each class reported at its last
+ * visit (`seen`), so it is off by at most a factor of two per class plus
+ * RC_CACHE_ARM_LIVE per small class.  When it falls under half the heap's
+ * mark (the heap shrank by half), every cache goes back to the pools, so
+ * pools and arenas can empty, and every class that still has live blocks is
+ * marked draining: the free that empties it flushes it too.  So a program
+ * that frees everything ends with empty caches, while a loop that allocates
+ * and frees a few blocks stays on the fast paths.
+ *
+ * No counter is shared between classes on the fast paths, so frees and
+ * allocations of different classes form no chain through memory (a
+ * heap-wide live counter, updated by every rc_malloc and rc_free, was such
+ * a chain and took a third of the churn loop's time).  Plain heaps only:
+ * instrumented heaps never cache. */
 typedef struct rc_cache {
-    rc_block *head; /* LIFO stack of free blocks */
-    int32_t room;   /* blocks it may still take before it overflows */
-    uint32_t max;   /* capacity: RC_CACHE_BYTES worth of blocks */
+    /* hot: the first 24 bytes of a 64-byte entry (the heap and its cache
+     * array are 64-byte aligned, so an entry is one cache line) */
+    rc_block *head;  /* LIFO stack of free blocks */
+    intptr_t slack;  /* live - lo: below 0 after a free, the slow path looks */
+    intptr_t span;   /* hi - lo: slack above it after a pop, the slow path looks */
+    /* the slow path's */
+    intptr_t lo;     /* max(mark, total - max) */
+    size_t total;    /* live + cached */
+    size_t mark;     /* half the live count at the last peak or shrink; 0: unarmed */
+    uint32_t max;    /* capacity: RC_CACHE_BYTES worth of blocks */
+    uint32_t draining; /* the heap shrank by half since the class last
+                        * emptied: the free that empties it flushes it */
+    size_t seen;     /* live at the last visit of the slow path */
 } rc_cache;
+_Static_assert(sizeof(rc_cache) == 64, "a cache entry is one cache line");
+
+/* A class is armed (given a mark) once more than this many of its blocks
+ * are live: below, only a draining class looks (when it empties), so a loop
+ * that allocates and frees a few blocks stays on the fast paths. */
+#define RC_CACHE_ARM_LIVE 32
+
+RC_INLINE size_t rc_cache_live(const rc_cache *k) { return (size_t)(k->lo + k->slack); }
+RC_INLINE size_t rc_cache_count(const rc_cache *k) { return k->total - rc_cache_live(k); }
 
 struct rc_heap {
     /* Hot: the fast paths touch only these.  cache[c] is a LIFO stack of
@@ -181,13 +230,9 @@ struct rc_heap {
      * their pools' free lists (the pools count them as used).  Recently freed
      * blocks are reused first while still in the CPU cache, and rc_free does
      * not touch the pool descriptor at all.  Instrumented heaps never cache. */
-    rc_cache cache[RC_NUM_CLASSES];
-    /* live - shrink_mark, where live counts pool blocks handed out (plain
-     * heaps only): below zero, the heap has shrunk to under half its size at
-     * the last flush or peak and the caches are flushed.  One counter so the
-     * fast paths update and test a single word. */
-    intptr_t credit;
-    size_t shrink_mark;
+    _Alignas(64) rc_cache cache[RC_NUM_CLASSES];
+    size_t live_seen; /* sum of the classes' `seen`: the heap's live pool blocks, about */
+    size_t live_mark; /* half of live_seen at its last peak or shrink */
 
     rc_pool *list[RC_NUM_CLASSES]; /* pools of class c with a free block */
     bool instrumented;
@@ -219,6 +264,8 @@ struct rc_heap {
     uint64_t failed;
     uint64_t serial;
     uint64_t fail_countdown; /* rc_heap_fail_at: 0 = off */
+
+    void *raw_self; /* what the large_alloc hook returned for this struct */
 
     /* State of the layers above the allocator (object, gc, types), which
      * they create on first use with memory from this heap. */
@@ -266,18 +313,34 @@ RC_INLINE rc_arena *rc_arena_map_lookup(const void *p) {
 /* ---- The fast paths, inline for the layers above ----------------------- */
 void *rc__malloc_slow(rc_heap *h, size_t n);
 void rc__free_slow(rc_arena *a, void *ptr);
-void rc__cache_overflow(rc_heap *h, unsigned c);
 void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n);
+
+void rc__cache_rebalance(rc_heap *h, unsigned c);
+void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b); /* rebalance, return b */
+
+/* Pop a block from cache k; NULL when it is empty (the caller goes slow).
+ * *rebalance is set when the pop took the class past its high mark: the
+ * caller then ends with `return rc__cache_rebalance_pop(h, c, result)`, a
+ * tail call, so that the fast path saves no register for it. */
+RC_INLINE void *rc__cache_pop(rc_cache *k, bool *rebalance) {
+    rc_block *b = k->head;
+    *rebalance = false;
+    if (RC_LIKELY(b != NULL)) {
+        k->head = b->next;
+        *rebalance = ++k->slack > k->span;
+    }
+    return b;
+}
 
 /* rc_malloc: pop a block from the heap's cache for its size class. */
 RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
     if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
-        rc_cache *k = &h->cache[(n - 1) >> 4];
-        rc_block *b = k->head;
+        size_t c = (n - 1) >> 4;
+        bool rebalance;
+        void *b = rc__cache_pop(&h->cache[c], &rebalance);
         if (RC_LIKELY(b != NULL)) {
-            k->head = b->next;
-            k->room++;
-            h->credit++;
+            if (RC_UNLIKELY(rebalance))
+                return rc__cache_rebalance_pop(h, (unsigned)c, b);
             return b;
         }
     }
@@ -285,14 +348,15 @@ RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
 }
 
 /* Push free block ptr of class c on h's cache; past the cache's room, or
- * the heap's credit, half of it goes back to the pools. */
+ * once the class has shrunk by half, the slow path returns blocks to the
+ * pools. */
 RC_INLINE void rc__cache_push(rc_heap *h, unsigned c, void *ptr) {
     rc_cache *k = &h->cache[c];
     rc_block *b = ptr;
     b->next = k->head;
     k->head = b;
-    if (RC_UNLIKELY(((intptr_t)--k->room | --h->credit) < 0))
-        rc__cache_overflow(h, c);
+    if (RC_UNLIKELY(--k->slack < 0))
+        rc__cache_rebalance(h, c);
 }
 
 /* rc_free of a block known to lie in arena a. */

@@ -24,7 +24,7 @@ void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out) {
     }
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
         /* cached blocks are free, though their pools count them as out */
-        size_t cached = (size_t)((int64_t)h->cache[c].max - h->cache[c].room);
+        size_t cached = rc_cache_count(&h->cache[c]);
         out->classes[c].blocks_used -= cached;
         out->classes[c].blocks_free += cached;
         out->bytes_in_use += out->classes[c].blocks_used * out->classes[c].block_size;

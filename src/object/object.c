@@ -158,13 +158,10 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     if (RC_UNLIKELY(slot->type != t || units == 0 ||
                     (slot->gc && (!gs || gs->count[0] + 1 > gs->trigger))))
         return new_slow(h, t, extra);
-    rc_cache *k = &h->cache[units - 1];
-    rc_block *b = k->head;
+    bool rebalance;
+    rc_block *b = rc__cache_pop(&h->cache[units - 1], &rebalance);
     if (RC_UNLIKELY(b == NULL))
         return new_slow(h, t, extra);
-    k->head = b->next;
-    k->room++;
-    h->credit++;
     uint64_t *z = (uint64_t *)b; /* zero whole 16-byte units of the class */
     switch (units) {         /* small objects: straight-line stores */
     default:
@@ -189,6 +186,8 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
         gs->count[0]++;
         rc__gc_link_new(gs, o);
     }
+    if (RC_UNLIKELY(rebalance))
+        return rc__cache_rebalance_pop(h, units - 1, o);
     return o;
 }
 
