@@ -424,6 +424,41 @@ static GCB_NOINLINE size_t run_pause_loop(rc_heap *h, void **ring, size_t window
     return made;
 }
 
+/* The machine's own noise, as a control for the max pauses: n chunks of
+ * pure computation (no memory traffic, no calls) of about target_ns each,
+ * timed exactly as the collections are, in thread CPU time.  On a VM,
+ * interrupts and the hypervisor add tens of microseconds to a few of any
+ * such intervals, so the control's max is a floor under every max pause
+ * measured here.  Results in microseconds: median, p99, max. */
+static void noise_floor(uint64_t target_ns, size_t n, double out_us[3])
+{
+    volatile uint64_t sink = 0;
+    uint64_t iters = 1000, t;
+    for (;;) { /* calibrate: iterations for target_ns */
+        uint64_t t0 = thread_cpu_ns();
+        for (uint64_t i = 0; i < iters; i++)
+            sink += i * i;
+        t = thread_cpu_ns() - t0;
+        if (t >= 200000 || iters > ((uint64_t)1 << 40))
+            break;
+        iters *= 2;
+    }
+    iters = t ? (uint64_t)((double)iters * (double)target_ns / (double)t) + 1 : 1;
+    uint64_t *v = malloc((n ? n : 1) * sizeof *v);
+    if (v == NULL)
+        die("out of memory");
+    for (size_t k = 0; k < n; k++) {
+        uint64_t t0 = thread_cpu_ns();
+        for (uint64_t i = 0; i < iters; i++)
+            sink += i * i;
+        v[k] = thread_cpu_ns() - t0;
+    }
+    out_us[0] = median_u64(v, n) / 1e3; /* sorts v */
+    out_us[1] = (double)percentile(v, n, 99) / 1e3;
+    out_us[2] = n ? (double)v[n - 1] / 1e3 : 0.0;
+    free(v);
+}
+
 static int bench_pause(size_t objects, size_t window, size_t long_lived)
 {
     rc_heap *h = new_heap(); /* default thresholds, automatic collection on */
@@ -443,6 +478,17 @@ static int bench_pause(size_t objects, size_t window, size_t long_lived)
     uint64_t loop_ns = now_ns() - t0;
     double cpu = cpu_seconds() - cpu0;
     rc_gc_callback_remove(h, pause_cb, &log);
+
+    double noise[3] = {0, 0, 0};
+    if (log.n[0]) { /* as many chunks as gen-0 pauses, each as long as their median */
+        uint64_t *copy = malloc(log.n[0] * sizeof *copy);
+        if (copy == NULL)
+            die("out of memory");
+        memcpy(copy, log.cpu[0], log.n[0] * sizeof *copy);
+        uint64_t med = (uint64_t)median_u64(copy, log.n[0]);
+        free(copy);
+        noise_floor(med, log.n[0], noise);
+    }
 
     printf("result bench=pause impl=rcgc objects=%zu window=%zu long_lived=%zu"
            " threshold=%ld,%ld,%ld loop_ms=%.1f cpu_ms=%.1f ns_per_alloc=%.2f",
@@ -466,6 +512,7 @@ static int bench_pause(size_t objects, size_t window, size_t long_lived)
         free(log.ns[g]);
         free(log.cpu[g]);
     }
+    printf(" noise_med_us=%.2f noise_p99_us=%.2f noise_max_us=%.2f", noise[0], noise[1], noise[2]);
     printf(" gc_share=%.3f peak_rss_kib=%ld\n", (double)total / (double)loop_ns, peak_rss_kib());
 
     for (size_t j = 0; j < window; j++)

@@ -263,6 +263,11 @@ function pauses(w,    g, j, a, label, mx, wmx, details, vs, target, pymax) {
             row(label, a, f(mx, 1), "us max", spread(vals[w, a, "g" g "_cpu_max_us"]), details, vs, target)
             label = ""
         }
+        if (g == 0 && has(w, "rcgc") && v(w, "rcgc", "noise_max_us") != "")
+            row("  noise floor", "machine", f(v(w, "rcgc", "noise_max_us"), 1), "us max",
+                spread(vals[w, "rcgc", "noise_max_us"]),
+                sprintf("as many compute chunks, p50 %s p99 %s (no gc, no memory)",
+                        f(v(w, "rcgc", "noise_med_us"), 1), f(v(w, "rcgc", "noise_p99_us"), 1)), "", "")
     }
     label = "pause: whole loop"
     for (j = 1; j <= nimpl[w]; j++) {
@@ -330,7 +335,9 @@ END {
     print "  10,000 live ones, every 4th a 2-cycle; a long-lived tree of 100,000), default thresholds."
     print "  gen0 is the young generation the target is about.  CPython times include ~1 us of its"
     print "  Python callback.  Max pauses are the least repeatable figure on a shared machine; the"
-    print "  max of each run is taken, then the median over the runs."
+    print "  max of each run is taken, then the median over the runs.  noise floor: right after the"
+    print "  loop, as many chunks of pure computation as there were gen-0 pauses, each as long as their"
+    print "  median, timed the same way: what the machine itself adds to a max (interrupts, hypervisor)."
     print "GCBench: a temporary tree of depth 18, a long-lived tree and 500,000 doubles, then trees of depth"
     print "  4..18 step 2 built top-down and bottom-up.  Peak RSS: VmHWM of the process (the interpreter"
     print "  included for CPython).  rcgc frees trees by reference counting and runs its collector;"
