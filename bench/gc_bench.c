@@ -22,7 +22,9 @@
  *       one it replaces); every 4th step it is a 2-object cycle, so dropped
  *       cycles are garbage only the collector frees.  A gc callback timestamps
  *       START and STOP of every collection (CLOCK_MONOTONIC): count, median,
- *       p99 and max pause per generation.
+ *       p99 and max pause per generation.  Then the noise floor (noise_*):
+ *       the same statistics for as many chunks of pure computation as there
+ *       were gen-0 pauses, each as long as their median.
  *   gc_bench gcbench rcgc|rcgc-nogc|malloc [--stretch-depth S]
  *                [--long-lived-depth L] [--min-depth A] [--max-depth B] [--array N]
  *       Boehm's GCBench (Ellis, Kovac, Boehm): a temporary tree of depth S,
