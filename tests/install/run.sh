@@ -34,7 +34,9 @@ INCDIR=$(pkg-config --variable=includedir rcgc)
 case "$LIBDIR" in "$PREFIX"/*) ;; *) fail "libdir $LIBDIR is not under the prefix" ;; esac
 [ "$(pkg-config --modversion rcgc)" = "$VERSION" ] ||
     fail "pkg-config version $(pkg-config --modversion rcgc), project $VERSION"
-pkg-config --static --libs rcgc | grep -q -- -lpthread || fail "Libs.private lacks -lpthread"
+case " $(pkg-config --static --libs rcgc) " in *" -lpthread "*) ;; *)
+    fail "Libs.private lacks -lpthread" ;;
+esac
 for f in librcgc.a librcgc.so; do [ -e "$LIBDIR/$f" ] || fail "$f not installed"; done
 
 # Each header alone, in the order a user might include it first.
@@ -52,18 +54,24 @@ done
 # shellcheck disable=SC2046  # pkg-config output is meant to be split
 "$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc) "$SRC/tests/install/consumer.c" \
     $(pkg-config --libs rcgc) -o "$TMP/consumer_shared" || fail "building against the shared library"
-ldd "$TMP/consumer_shared" 2>/dev/null | grep -q "$LIBDIR/librcgc.so" ||
-    LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/consumer_shared" | grep -q "$LIBDIR/librcgc.so" ||
-    fail "the shared consumer does not load the installed librcgc.so"
+# ldd's output is captured first: with pipefail, `ldd | grep -q` fails at
+# random when grep exits at the first match and ldd dies of SIGPIPE.
+libs=$(ldd "$TMP/consumer_shared" 2>/dev/null || true)
+case "$libs" in *"$LIBDIR/librcgc.so"*) ;; *)
+    libs=$(LD_LIBRARY_PATH=$LIBDIR ldd "$TMP/consumer_shared" 2>&1 || true) ;;
+esac
+case "$libs" in *"$LIBDIR/librcgc.so"*) ;; *)
+    fail "the shared consumer does not load the installed librcgc.so: $libs" ;;
+esac
 LD_LIBRARY_PATH=$LIBDIR "$TMP/consumer_shared" || fail "the shared consumer"
 
 # shellcheck disable=SC2046
 "$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc) "$SRC/tests/install/consumer.c" \
     "$LIBDIR/librcgc.a" $(pkg-config --static --libs-only-other --libs-only-l rcgc | sed 's/-lrcgc//') \
     -o "$TMP/consumer_static" || fail "building against the static library"
-if ldd "$TMP/consumer_static" 2>/dev/null | grep -q librcgc; then
-    fail "the static consumer still needs librcgc.so"
-fi
+case "$(ldd "$TMP/consumer_static" 2>/dev/null || true)" in *librcgc*)
+    fail "the static consumer still needs librcgc.so" ;;
+esac
 "$TMP/consumer_static" || fail "the static consumer"
 # find_package(rcgc): the exported targets, each linked by a CMake project.
 mkdir -p "$TMP/cmake-consumer"
