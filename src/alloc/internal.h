@@ -32,7 +32,8 @@
  *   - h->cache[c].head: free blocks of class c kept by the heap (LIFO), where
  *     rc_malloc pops and rc_free pushes; refilled from pools a pool's free
  *     list at a time, returned to pools half at a time when over
- *     RC_CACHE_BYTES, and entirely when its class shrinks by half;
+ *     RC_CACHE_BYTES, and entirely when the heap shrinks by half (then
+ *     again when each class that still had blocks empties; see rc_cache);
  *   - h->list[c]: the pools of size class c that have a free block
  *     (refills come from the head; full pools are in no list);
  *   - h->buckets[k]: arenas with k+1 free pools; a new pool is taken from
