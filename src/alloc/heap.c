@@ -194,6 +194,7 @@ static rc_arena *arena_new(rc_heap *h) {
     for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++) {
         a->pools[i].cls = RC_POOL_UNUSED;
         a->cls_of[i] = RC_CLS_SLOW;
+        a->cache_of[i] = NULL;
     }
     a->all_next = h->arenas;
     if (h->arenas)
@@ -275,6 +276,7 @@ static void pool_init(rc_heap *h, rc_pool *p, unsigned c) {
     p->used = 0;
     p->full = 0;
     rc_pool_arena(p)->cls_of[pool_index(p)] = h->instrumented ? RC_CLS_SLOW : (uint8_t)c;
+    rc_pool_arena(p)->cache_of[pool_index(p)] = h->instrumented ? NULL : &h->cache[c];
     RC_POISON(start, (size_t)(pool_end(p) - start));
     if (h->valgrind)
         VALGRIND_MAKE_MEM_NOACCESS(start, (size_t)(pool_end(p) - start));
@@ -302,6 +304,7 @@ static void pool_release(rc_heap *h, rc_pool *p) {
     rc_arena *a = rc_pool_arena(p);
     p->cls = RC_POOL_UNUSED;
     a->cls_of[pool_index(p)] = RC_CLS_SLOW;
+    a->cache_of[pool_index(p)] = NULL;
     p->full = 0;
     p->free = NULL;
     p->next = a->free_pools;
@@ -544,6 +547,11 @@ RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
     cache_counts(h, c, live, cached);
     if (h->live_seen < h->live_mark || h->live_seen / 2 > h->live_mark)
         heap_shrink_check(h);
+}
+
+RC_NOINLINE void rc__cache_rebalance_entry(rc_cache *k) {
+    rc_cache *first = k - k->cls;
+    rc__cache_rebalance((rc_heap *)((char *)first - offsetof(rc_heap, cache)), k->cls);
 }
 
 RC_NOINLINE void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b) {
@@ -943,7 +951,8 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->on_error_ctx = conf.on_error_ctx;
     h->owner = pthread_self();
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {
-        h->cache[c].max = (uint32_t)(RC_CACHE_BYTES / rc_class_size(c));
+        h->cache[c].max = (uint16_t)(RC_CACHE_BYTES / rc_class_size(c));
+        h->cache[c].cls = (uint16_t)c;
         cache_counts(h, c, 0, 0);
     }
     if (h->valgrind)

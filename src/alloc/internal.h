@@ -44,8 +44,9 @@
  *
  * Invariants:
  *   - pool->cls == RC_POOL_UNUSED  <=> the pool is in its arena's free set;
- *   - arena->cls_of[i] == pools[i].cls for a used pool of a plain heap, else
- *     RC_CLS_SLOW;
+ *   - arena->cls_of[i] == pools[i].cls and arena->cache_of[i] ==
+ *     &heap->cache[pools[i].cls] for a used pool of a plain heap, else
+ *     RC_CLS_SLOW and NULL;
  *   - pool->used counts blocks out of the pool: handed out or in h->cache;
  *   - a pool with a class is in h->list[cls] iff it has a free block or an
  *     uncarved one (pool->full == 0);
@@ -118,6 +119,7 @@ typedef struct rc_block {
 } rc_block;
 
 typedef struct rc_arena rc_arena;
+typedef struct rc_cache rc_cache;
 
 /* One pool's descriptor (kept in the arena header). */
 typedef struct rc_pool {
@@ -133,9 +135,12 @@ typedef struct rc_pool {
 } rc_pool;
 
 struct rc_arena {
-    /* First cache line: the class of each pool, RC_CLS_SLOW when rc_free
-     * must take the slow path (pool unused, or heap instrumented).  With
-     * `heap` (next line) it is all the free fast path reads. */
+    /* The cache each pool's blocks are freed to (&heap->cache[class]), NULL
+     * when rc_free must take the slow path (pool unused, or heap
+     * instrumented): all that the free fast path reads. */
+    rc_cache *cache_of[RC_POOLS_PER_ARENA];
+    /* The class of each pool, RC_CLS_SLOW where cache_of is NULL (for the
+     * sized free, rc_usable_size and rc_realloc). */
     uint8_t cls_of[RC_POOLS_PER_ARENA];
     rc_heap *heap;
     rc_arena *next, *prev;         /* bucket list (arenas with free pools) */
@@ -200,7 +205,7 @@ typedef struct rc_debug_hdr {
  * heap-wide live counter, updated by every rc_malloc and rc_free, was such
  * a chain and took a third of the churn loop's time).  Plain heaps only:
  * instrumented heaps never cache. */
-typedef struct rc_cache {
+struct rc_cache {
     /* hot: the first 24 bytes of a 64-byte entry (the heap and its cache
      * array are 64-byte aligned, so an entry is one cache line) */
     rc_block *head;  /* LIFO stack of free blocks */
@@ -210,11 +215,13 @@ typedef struct rc_cache {
     intptr_t lo;     /* max(mark, total - max) */
     size_t total;    /* live + cached */
     size_t mark;     /* half the live count at the last peak or shrink; 0: unarmed */
-    uint32_t max;    /* capacity: RC_CACHE_BYTES worth of blocks */
+    uint16_t max;    /* capacity: RC_CACHE_BYTES worth of blocks */
+    uint16_t cls;    /* this entry's class: h->cache[cls] */
     uint32_t draining; /* the heap shrank by half since the class last
                         * emptied: the free that empties it flushes it */
     size_t seen;     /* live at the last visit of the slow path */
-} rc_cache;
+};
+_Static_assert(RC_CACHE_BYTES / RC_ALIGNMENT <= UINT16_MAX, "cache capacity fits max");
 _Static_assert(sizeof(rc_cache) == 64, "a cache entry is one cache line");
 
 /* A class is armed (given a mark) once more than this many of its blocks
@@ -317,6 +324,7 @@ void rc__free_slow(rc_arena *a, void *ptr);
 void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n);
 
 void rc__cache_rebalance(rc_heap *h, unsigned c);
+void rc__cache_rebalance_entry(rc_cache *k); /* the same, from the entry alone */
 void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b); /* rebalance, return b */
 
 /* Pop a block from cache k; NULL when it is empty (the caller goes slow).
@@ -360,11 +368,15 @@ RC_INLINE void rc__cache_push(rc_heap *h, unsigned c, void *ptr) {
         rc__cache_rebalance(h, c);
 }
 
-/* rc_free of a block known to lie in arena a. */
+/* rc_free of a block known to lie in arena a: one load names its cache. */
 RC_INLINE void rc__free_in_known_arena(rc_arena *a, void *ptr) {
-    unsigned c = a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
-    if (RC_LIKELY(c != RC_CLS_SLOW)) {
-        rc__cache_push(a->heap, c, ptr);
+    rc_cache *k = a->cache_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+    if (RC_LIKELY(k != NULL)) {
+        rc_block *b = ptr;
+        b->next = k->head;
+        k->head = b;
+        if (RC_UNLIKELY(--k->slack < 0))
+            rc__cache_rebalance_entry(k);
         return;
     }
     rc__free_slow(a, ptr);
@@ -391,16 +403,16 @@ RC_INLINE void rc__free_inline(void *ptr) {
 /* rc_free_sized: the cache to push on comes from the arguments (h, n), not
  * from loads of the arena header, so the push does not wait for those loads;
  * they only feed a well-predicted branch that proves p belongs to h's pools
- * in n's size class.  cls_of[] is RC_CLS_SLOW in instrumented heaps and
- * unused pools, so such blocks, wrong sizes, wrong heaps, large blocks and
- * NULL all take the slow path. */
+ * in n's size class (its pool's cache is h->cache[c]).  cache_of[] is NULL
+ * in instrumented heaps and unused pools, so such blocks, wrong sizes, wrong
+ * heaps, large blocks and NULL all take the slow path. */
 RC_INLINE void rc__free_sized_inline(rc_heap *h, void *ptr, size_t n) {
     if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
         unsigned c = (unsigned)((n - 1) >> 4);
         rc_arena *a = (rc_arena *)((uintptr_t)ptr & ~(uintptr_t)(RC_ARENA_SIZE - 1));
         if (RC_LIKELY(rc_arena_map_test(ptr)) &&
-            RC_LIKELY(a->cls_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] == c) &&
-            RC_LIKELY(a->heap == h)) {
+            RC_LIKELY(a->cache_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] ==
+                      &h->cache[c])) {
             rc__cache_push(h, c, ptr);
             return;
         }
