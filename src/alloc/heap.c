@@ -391,8 +391,7 @@ static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
 #define RC_HEAP_ALLOC_SIZE (sizeof(rc_heap) + 63)
 
 /* Set cache c's counters from its live and cached block counts (see
- * rc_cache): the caller keeps mark <= live (or live == 0), cached <= max
- * and live <= hi. */
+ * rc_cache): the caller keeps mark <= live (or live == 0) and cached <= max. */
 static void cache_counts(rc_heap *h, unsigned c, size_t live, size_t cached) {
     rc_cache *k = &h->cache[c];
     size_t total = live + cached;
@@ -401,10 +400,8 @@ static void cache_counts(rc_heap *h, unsigned c, size_t live, size_t cached) {
         lo = 1;
     if (total > k->max && (intptr_t)(total - k->max) > lo)
         lo = (intptr_t)(total - k->max);
-    intptr_t hi = k->mark ? (intptr_t)(4 * k->mark) : RC_CACHE_ARM_LIVE;
     k->total = total;
     k->lo = lo;
-    k->span = hi - lo;
     k->slack = (intptr_t)live - lo;
 }
 
@@ -527,7 +524,8 @@ RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
     h->live_mark = (live + 1) / 2;
 }
 
-/* A fast path took cache c's live count out of [lo, hi] (see rc_cache). */
+/* A free took cache c's live count below lo, or an allocation found the
+ * cache empty (see rc_cache). */
 RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
     rc_cache *k = &h->cache[c];
     size_t live = rc_cache_live(k), cached = rc_cache_count(k);
@@ -554,10 +552,6 @@ RC_NOINLINE void rc__cache_rebalance_entry(rc_cache *k) {
     rc__cache_rebalance((rc_heap *)((char *)first - offsetof(rc_heap, cache)), k->cls);
 }
 
-RC_NOINLINE void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b) {
-    rc__cache_rebalance(h, c);
-    return b;
-}
 
 /* ---- Large blocks ------------------------------------------------------------ */
 
@@ -724,9 +718,12 @@ RC_NOINLINE void *rc__malloc_slow(rc_heap *h, size_t n) {
     unsigned c = rc_size_class(n);
     if (!h->cache[c].head && !cache_refill(h, c))
         return NULL;
-    bool rebalance;
-    void *b = rc__cache_pop(&h->cache[c], &rebalance);
-    return rebalance ? rc__cache_rebalance_pop(h, c, b) : b;
+    rc_cache *k = &h->cache[c];
+    void *b = rc__cache_pop(k);
+    size_t live = rc_cache_live(k);
+    if (live > (k->mark ? 4 * k->mark : RC_CACHE_ARM_LIVE))
+        rc__cache_rebalance(h, c); /* the class doubled: report it */
+    return b;
 }
 
 void *rc_malloc(rc_heap *h, size_t n) { return rc__malloc_inline(h, n); }

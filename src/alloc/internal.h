@@ -179,21 +179,24 @@ typedef struct rc_debug_hdr {
  *
  * Between two visits of the slow path, live (blocks of the class handed out)
  * and cached (blocks in the stack) move in opposite steps of one, so
- * live + cached is fixed (`total`) and one counter tells both.  The slow path
- * (rc__cache_rebalance) must look when
- *   - cached exceeds max: the cache overflows, half goes back to the pools;
- *   - live falls below `mark` or rises above hi = 4 * mark (RC_CACHE_ARM_LIVE
- *     while the mark is 0): the class halved or doubled since the last
- *     visit, which then brings the mark to about half of live (to 0, for a
- *     class no larger than RC_CACHE_ARM_LIVE);
+ * live + cached is fixed (`total`) and one counter tells both.  Frees are
+ * where the slow path (rc__cache_rebalance) must look, when
+ *   - cached would exceed max: the cache overflows, half goes back to the
+ *     pools;
+ *   - live falls below `mark`: the class halved since its mark was set,
+ *     which then halves the mark (or clears it, for a class no larger than
+ *     RC_CACHE_ARM_LIVE);
  *   - live falls to 0 in a draining class (below),
- * i.e. when live leaves [lo, hi], lo = max(mark, total - max, draining).
- * The fast paths keep only slack = live - lo and test it against 0 and
- * span = hi - lo.
+ * i.e. when live falls below lo = max(mark, total - max, draining); the
+ * free fast path keeps only slack = live - lo and tests it against 0.  The
+ * allocation fast path only counts; its slow path (an empty cache, so at
+ * least once per refill: a page or a pool of blocks) looks too when the
+ * class has doubled since its mark was set (4 * mark, or RC_CACHE_ARM_LIVE
+ * while the mark is 0), and the mark becomes half of live.
  *
  * The heap's live count is the sum of what each class reported at its last
- * visit (`seen`), so it is off by at most a factor of two per class plus
- * RC_CACHE_ARM_LIVE per small class.  When it falls under half the heap's
+ * visit (`seen`), so it is off by a factor of two per class, plus a
+ * refill's worth of blocks, or RC_CACHE_ARM_LIVE.  When it falls under half the heap's
  * mark (the heap shrank by half), every cache goes back to the pools, so
  * pools and arenas can empty, and every class that still has live blocks is
  * marked draining: the free that empties it flushes it too.  So a program
@@ -206,11 +209,10 @@ typedef struct rc_debug_hdr {
  * a chain and took a third of the churn loop's time).  Plain heaps only:
  * instrumented heaps never cache. */
 struct rc_cache {
-    /* hot: the first 24 bytes of a 64-byte entry (the heap and its cache
+    /* hot: the first 16 bytes of a 64-byte entry (the heap and its cache
      * array are 64-byte aligned, so an entry is one cache line) */
     rc_block *head;  /* LIFO stack of free blocks */
     intptr_t slack;  /* live - lo: below 0 after a free, the slow path looks */
-    intptr_t span;   /* hi - lo: slack above it after a pop, the slow path looks */
     /* the slow path's */
     intptr_t lo;     /* max(mark, total - max) */
     size_t total;    /* live + cached */
@@ -220,6 +222,7 @@ struct rc_cache {
     uint32_t draining; /* the heap shrank by half since the class last
                         * emptied: the free that empties it flushes it */
     size_t seen;     /* live at the last visit of the slow path */
+    uint64_t unused_;
 };
 _Static_assert(RC_CACHE_BYTES / RC_ALIGNMENT <= UINT16_MAX, "cache capacity fits max");
 _Static_assert(sizeof(rc_cache) == 64, "a cache entry is one cache line");
@@ -325,18 +328,13 @@ void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n);
 
 void rc__cache_rebalance(rc_heap *h, unsigned c);
 void rc__cache_rebalance_entry(rc_cache *k); /* the same, from the entry alone */
-void *rc__cache_rebalance_pop(rc_heap *h, unsigned c, void *b); /* rebalance, return b */
 
-/* Pop a block from cache k; NULL when it is empty (the caller goes slow).
- * *rebalance is set when the pop took the class past its high mark: the
- * caller then ends with `return rc__cache_rebalance_pop(h, c, result)`, a
- * tail call, so that the fast path saves no register for it. */
-RC_INLINE void *rc__cache_pop(rc_cache *k, bool *rebalance) {
+/* Pop a block from cache k; NULL when it is empty (the caller goes slow). */
+RC_INLINE void *rc__cache_pop(rc_cache *k) {
     rc_block *b = k->head;
-    *rebalance = false;
     if (RC_LIKELY(b != NULL)) {
         k->head = b->next;
-        *rebalance = ++k->slack > k->span;
+        k->slack++;
     }
     return b;
 }
@@ -344,14 +342,9 @@ RC_INLINE void *rc__cache_pop(rc_cache *k, bool *rebalance) {
 /* rc_malloc: pop a block from the heap's cache for its size class. */
 RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
     if (RC_LIKELY(n - 1 < RC_SMALL_MAX)) {
-        size_t c = (n - 1) >> 4;
-        bool rebalance;
-        void *b = rc__cache_pop(&h->cache[c], &rebalance);
-        if (RC_LIKELY(b != NULL)) {
-            if (RC_UNLIKELY(rebalance))
-                return rc__cache_rebalance_pop(h, (unsigned)c, b);
+        void *b = rc__cache_pop(&h->cache[(n - 1) >> 4]);
+        if (RC_LIKELY(b != NULL))
             return b;
-        }
     }
     return rc__malloc_slow(h, n);
 }

@@ -158,8 +158,7 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     if (RC_UNLIKELY(slot->type != t || units == 0 ||
                     (slot->gc && (!gs || gs->count[0] + 1 > gs->trigger))))
         return new_slow(h, t, extra);
-    bool rebalance;
-    rc_block *b = rc__cache_pop(&h->cache[units - 1], &rebalance);
+    rc_block *b = rc__cache_pop(&h->cache[units - 1]);
     if (RC_UNLIKELY(b == NULL))
         return new_slow(h, t, extra);
     uint64_t *z = (uint64_t *)b; /* zero whole 16-byte units of the class */
@@ -186,8 +185,6 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
         gs->count[0]++;
         rc__gc_link_new(gs, o);
     }
-    if (RC_UNLIKELY(rebalance))
-        return rc__cache_rebalance_pop(h, units - 1, o);
     return o;
 }
 
