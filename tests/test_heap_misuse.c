@@ -20,6 +20,7 @@
  * The misused pointers are never dereferenced: only the API sees them.
  */
 #include "check.h"
+#include "test_child.h"
 #include "testutil.h"
 
 #include <rcgc/heap.h>
@@ -240,68 +241,10 @@ static void test_foreign_pointer_realloc(void) {
 /* rc_free(p) and rc_usable_size(p) are given no heap, and p leads to none:
  * the report can only go to the default handler, which prints it and aborts.
  * Each runs in a forked child whose stderr is read back. */
-typedef struct child_outcome {
-    int ok;      /* the child ran and was waited for */
-    int signo;   /* the signal that ended it, or 0 */
-    int status;  /* its exit status if it exited */
-    char err[2048];
-} child_outcome;
-
-static void run_in_child(void (*fn)(void), child_outcome *out) {
-    memset(out, 0, sizeof *out);
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return;
-    }
-    if (pid == 0) {
-        struct rlimit no_core = {0, 0}; /* an expected abort is no reason for a core file */
-        setrlimit(RLIMIT_CORE, &no_core);
-        close(fds[0]);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        fn();
-        _exit(0); /* not reached if the library aborts */
-    }
-    close(fds[1]);
-    size_t len = 0;
-    for (;;) {
-        ssize_t k = read(fds[0], out->err + len, sizeof out->err - 1 - len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        len += (size_t)k;
-        if (len == sizeof out->err - 1)
-            break; /* enough to check; the child's message is one line */
-    }
-    out->err[len] = '\0';
-    close(fds[0]); /* a child still writing gets EPIPE, not a hang */
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return;
-    out->ok = 1;
-    if (WIFSIGNALED(status))
-        out->signo = WTERMSIG(status);
-    else if (WIFEXITED(status))
-        out->status = WEXITSTATUS(status);
-}
-
 static void expect_foreign_abort(void (*fn)(void)) {
-    child_outcome out;
-    run_in_child(fn, &out);
-    if (!CHECK(out.ok))
-        return;
-    CHECK_MSG(out.signo == SIGABRT, "child should die of SIGABRT (signal %d, exit status %d); stderr: %.300s",
-              out.signo, out.status, out.err);
-    CHECK_STR_CONTAINS(out.err, "not allocated by rcgc");
+    child_result res;
+    run_child(fn, &res);
+    expect_abort(&res, "not allocated by rcgc");
 }
 
 static void child_free_foreign(void) { rc_free(foreign_pointer()); }
