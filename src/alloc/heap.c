@@ -495,8 +495,9 @@ static void cache_flush_all(rc_heap *h) {
         cache_return(h, c, SIZE_MAX);
 }
 
-/* The heap-wide half of the shrink detector (see rc_cache), run at every
- * visit of rc__cache_rebalance. */
+/* The heap-wide half of the shrink detector (see rc_cache), run by
+ * rc__cache_rebalance when the heap's approximate live count has doubled
+ * since its mark was set or fallen below it. */
 RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
     if (h->live_seen / 2 > h->live_mark) {
         h->live_mark = h->live_seen / 2;
@@ -524,8 +525,10 @@ RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
     h->live_mark = (live + 1) / 2;
 }
 
-/* A free took cache c's live count below lo, or an allocation found the
- * cache empty (see rc_cache). */
+/* A free took cache c's live count below lo, or an allocation that found
+ * the cache empty left the class twice as large as at its mark (see
+ * rc_cache): report the class's live count to the heap, flush or trim its
+ * cache as the rules say, move its mark, and reset its counters. */
 RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
     rc_cache *k = &h->cache[c];
     size_t live = rc_cache_live(k), cached = rc_cache_count(k);
@@ -551,7 +554,6 @@ RC_NOINLINE void rc__cache_rebalance_entry(rc_cache *k) {
     rc_cache *first = k - k->cls;
     rc__cache_rebalance((rc_heap *)((char *)first - offsetof(rc_heap, cache)), k->cls);
 }
-
 
 /* ---- Large blocks ------------------------------------------------------------ */
 
