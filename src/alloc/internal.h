@@ -214,7 +214,7 @@ struct rc_cache {
     rc_block *head;  /* LIFO stack of free blocks */
     intptr_t slack;  /* live - lo: below 0 after a free, the slow path looks */
     /* the slow path's */
-    intptr_t lo;     /* max(mark, total - max) */
+    intptr_t lo;     /* max(mark, total - max, 1 if draining and live > 0) */
     size_t total;    /* live + cached */
     size_t mark;     /* half the live count at the last peak or shrink; 0: unarmed */
     uint16_t max;    /* capacity: RC_CACHE_BYTES worth of blocks */
@@ -222,7 +222,7 @@ struct rc_cache {
     uint32_t draining; /* the heap shrank by half since the class last
                         * emptied: the free that empties it flushes it */
     size_t seen;     /* live at the last visit of the slow path */
-    uint64_t unused_;
+    uint64_t unused_; /* pads the entry to a cache line */
 };
 _Static_assert(RC_CACHE_BYTES / RC_ALIGNMENT <= UINT16_MAX, "cache capacity fits max");
 _Static_assert(sizeof(rc_cache) == 64, "a cache entry is one cache line");
