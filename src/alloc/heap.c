@@ -387,9 +387,6 @@ static void pool_block_free(rc_heap *h, rc_pool *p, void *ptr) {
 
 /* ---- The heap's block cache ------------------------------------------------- */
 
-/* What rc_heap_new asks the large_alloc hook for: room to align the heap. */
-#define RC_HEAP_ALLOC_SIZE (sizeof(rc_heap) + 63)
-
 /* Set cache c's counters from its live and cached block counts (see
  * rc_cache): the caller keeps mark <= live (or live == 0) and cached <= max. */
 static void cache_counts(rc_heap *h, unsigned c, size_t live, size_t cached) {
@@ -403,6 +400,17 @@ static void cache_counts(rc_heap *h, unsigned c, size_t live, size_t cached) {
     k->total = total;
     k->lo = lo;
     k->slack = (intptr_t)live - lo;
+}
+
+/* The heap whose cache array holds k (entry k->cls). */
+static rc_heap *cache_heap(rc_cache *k) {
+    return (rc_heap *)((char *)(k - k->cls) - offsetof(rc_heap, cache));
+}
+
+/* The class has doubled since its mark was set (or, unarmed, passed
+ * RC_CACHE_ARM_LIVE): the slow path must raise the mark. */
+static inline bool cache_doubled(const rc_cache *k, size_t live) {
+    return live > (k->mark ? 4 * k->mark : RC_CACHE_ARM_LIVE);
 }
 
 /* Move free blocks of class c from a pool into the empty cache: the pool's
@@ -495,10 +503,10 @@ static void cache_flush_all(rc_heap *h) {
         cache_return(h, c, SIZE_MAX);
 }
 
-/* The heap-wide half of the shrink detector (see rc_cache), run by
- * rc__cache_rebalance when the heap's approximate live count has doubled
- * since its mark was set or fallen below it. */
-RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
+/* The heap-wide half of the shrink detector (see rc_cache), run at every
+ * visit of rc__cache_rebalance: the heap's mark follows its approximate
+ * live count up, and a fall below the mark flushes. */
+static void heap_shrink_check(rc_heap *h) {
     if (h->live_seen / 2 > h->live_mark) {
         h->live_mark = h->live_seen / 2;
         return;
@@ -529,8 +537,9 @@ RC_NOINLINE static void heap_shrink_check(rc_heap *h) {
  * the cache empty left the class twice as large as at its mark (see
  * rc_cache): report the class's live count to the heap, flush or trim its
  * cache as the rules say, move its mark, and reset its counters. */
-RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
-    rc_cache *k = &h->cache[c];
+RC_NOINLINE void rc__cache_rebalance(rc_cache *k) {
+    rc_heap *h = cache_heap(k);
+    unsigned c = k->cls;
     size_t live = rc_cache_live(k), cached = rc_cache_count(k);
     h->live_seen += live - k->seen; /* modulo 2^N: exact */
     k->seen = live;
@@ -543,16 +552,10 @@ RC_NOINLINE void rc__cache_rebalance(rc_heap *h, unsigned c) {
         k->mark = live > RC_CACHE_ARM_LIVE ? (live + 1) / 2 : 0;
     if (cached > k->max)
         cached -= cache_return_blocks(h, c, k->max / 2);
-    if (live > (k->mark ? 4 * k->mark : RC_CACHE_ARM_LIVE)) /* doubled */
+    if (cache_doubled(k, live))
         k->mark = live / 2;
     cache_counts(h, c, live, cached);
-    if (h->live_seen < h->live_mark || h->live_seen / 2 > h->live_mark)
-        heap_shrink_check(h);
-}
-
-RC_NOINLINE void rc__cache_rebalance_entry(rc_cache *k) {
-    rc_cache *first = k - k->cls;
-    rc__cache_rebalance((rc_heap *)((char *)first - offsetof(rc_heap, cache)), k->cls);
+    heap_shrink_check(h);
 }
 
 /* ---- Large blocks ------------------------------------------------------------ */
@@ -722,9 +725,8 @@ RC_NOINLINE void *rc__malloc_slow(rc_heap *h, size_t n) {
         return NULL;
     rc_cache *k = &h->cache[c];
     void *b = rc__cache_pop(k);
-    size_t live = rc_cache_live(k);
-    if (live > (k->mark ? 4 * k->mark : RC_CACHE_ARM_LIVE))
-        rc__cache_rebalance(h, c); /* the class doubled: report it */
+    if (cache_doubled(k, rc_cache_live(k)))
+        rc__cache_rebalance(k); /* report it */
     return b;
 }
 
@@ -922,6 +924,9 @@ static rc_alloc_mode mode_from_env(void) {
         return RC_MODE_DEBUG;
     return RC_MODE_POOL;
 }
+
+/* What rc_heap_new asks the large_alloc hook for: room to align the heap. */
+#define RC_HEAP_ALLOC_SIZE (sizeof(rc_heap) + 63)
 
 rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     rc_heap_config conf;

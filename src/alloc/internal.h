@@ -326,8 +326,7 @@ void *rc__malloc_slow(rc_heap *h, size_t n);
 void rc__free_slow(rc_arena *a, void *ptr);
 void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n);
 
-void rc__cache_rebalance(rc_heap *h, unsigned c);
-void rc__cache_rebalance_entry(rc_cache *k); /* the same, from the entry alone */
+void rc__cache_rebalance(rc_cache *k);
 
 /* Pop a block from cache k; NULL when it is empty (the caller goes slow). */
 RC_INLINE void *rc__cache_pop(rc_cache *k) {
@@ -349,27 +348,21 @@ RC_INLINE void *rc__malloc_inline(rc_heap *h, size_t n) {
     return rc__malloc_slow(h, n);
 }
 
-/* Push free block ptr of class c on h's cache; past the cache's room, or
- * once the class has shrunk by half, the slow path returns blocks to the
- * pools. */
-RC_INLINE void rc__cache_push(rc_heap *h, unsigned c, void *ptr) {
-    rc_cache *k = &h->cache[c];
+/* Push free block ptr on cache k; past the cache's room, or once the class
+ * has shrunk by half, the slow path returns blocks to the pools. */
+RC_INLINE void rc__cache_push(rc_cache *k, void *ptr) {
     rc_block *b = ptr;
     b->next = k->head;
     k->head = b;
     if (RC_UNLIKELY(--k->slack < 0))
-        rc__cache_rebalance(h, c);
+        rc__cache_rebalance(k);
 }
 
 /* rc_free of a block known to lie in arena a: one load names its cache. */
 RC_INLINE void rc__free_in_known_arena(rc_arena *a, void *ptr) {
     rc_cache *k = a->cache_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
     if (RC_LIKELY(k != NULL)) {
-        rc_block *b = ptr;
-        b->next = k->head;
-        k->head = b;
-        if (RC_UNLIKELY(--k->slack < 0))
-            rc__cache_rebalance_entry(k);
+        rc__cache_push(k, ptr);
         return;
     }
     rc__free_slow(a, ptr);
@@ -406,7 +399,7 @@ RC_INLINE void rc__free_sized_inline(rc_heap *h, void *ptr, size_t n) {
         if (RC_LIKELY(rc_arena_map_test(ptr)) &&
             RC_LIKELY(a->cache_of[((uintptr_t)ptr >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)] ==
                       &h->cache[c])) {
-            rc__cache_push(h, c, ptr);
+            rc__cache_push(&h->cache[c], ptr);
             return;
         }
     }
