@@ -432,14 +432,15 @@ static GCB_NOINLINE size_t run_pause_loop(rc_heap *h, void **ring, size_t window
  * interrupts and the hypervisor add tens of microseconds to a few of any
  * such intervals, so the control's max is a floor under every max pause
  * measured here.  Results in microseconds: median, p99, max. */
+static volatile uint64_t noise_sink; /* the chunks' work lands here, so it is not dead */
+
 static void noise_floor(uint64_t target_ns, size_t n, double out_us[3])
 {
-    volatile uint64_t sink = 0;
     uint64_t iters = 1000, t;
     for (;;) { /* calibrate: iterations for target_ns */
         uint64_t t0 = thread_cpu_ns();
         for (uint64_t i = 0; i < iters; i++)
-            sink += i * i;
+            noise_sink += i * i;
         t = thread_cpu_ns() - t0;
         if (t >= 200000 || iters > ((uint64_t)1 << 40))
             break;
@@ -452,11 +453,9 @@ static void noise_floor(uint64_t target_ns, size_t n, double out_us[3])
     for (size_t k = 0; k < n; k++) {
         uint64_t t0 = thread_cpu_ns();
         for (uint64_t i = 0; i < iters; i++)
-            sink += i * i;
+            noise_sink += i * i;
         v[k] = thread_cpu_ns() - t0;
     }
-    if (sink == 1) /* read back, so that the loops are not dead code */
-        fputs("", stderr);
     out_us[0] = median_u64(v, n) / 1e3; /* sorts v */
     out_us[1] = (double)percentile(v, n, 99) / 1e3;
     out_us[2] = n ? (double)v[n - 1] / 1e3 : 0.0;
