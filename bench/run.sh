@@ -78,16 +78,20 @@ peer_lib() {
 }
 
 # Parallel arrays: display name, alloc_bench allocator, LD_PRELOAD, marker
-# that must appear in the reported malloc_lib (proves the preload worked).
-A_NAME=(rcgc glibc)
-A_KIND=(rcgc system)
-A_LIB=("" "")
-A_MARK=("" "")
+# that must appear in the reported malloc_lib (proves the preload worked),
+# extra environment.  rcgc+huge is rcgc with transparent huge pages turned on
+# (RCGC_HUGE_PAGES=1, off by default: see rc_huge_pages in heap.h); its
+# "vs rcgc" compares it with the default.
+A_NAME=(rcgc rcgc+huge glibc)
+A_KIND=(rcgc rcgc system)
+A_LIB=("" "" "")
+A_MARK=("" "" "")
+A_ENV=("" "RCGC_HUGE_PAGES=1" "")
 MISSING=()
 
 add_peer() { # NAME MARK PATH
     if [ -n "$3" ]; then
-        A_NAME+=("$1"); A_KIND+=(system); A_LIB+=("$3"); A_MARK+=("$2")
+        A_NAME+=("$1"); A_KIND+=(system); A_LIB+=("$3"); A_MARK+=("$2"); A_ENV+=("")
     else
         MISSING+=("$1")
     fi
@@ -146,6 +150,7 @@ for w in "${!W_ID[@]}"; do
         for a in "${!A_NAME[@]}"; do
             # LD_PRELOAD is set last (env), so only alloc_bench gets the peer.
             cmd=("${TIMEOUT[@]+"${TIMEOUT[@]}"}" "${PIN[@]+"${PIN[@]}"}" env)
+            [ -n "${A_ENV[$a]}" ] && cmd+=("${A_ENV[$a]}")
             [ -n "${A_LIB[$a]}" ] && cmd+=("LD_PRELOAD=${A_LIB[$a]}")
             # shellcheck disable=SC2206  # W_ARGS is a word list on purpose
             cmd+=("$BIN" "${A_KIND[$a]}" ${W_ARGS[$w]})

@@ -8,6 +8,12 @@
  * resident at once, and an arena from an embedder's hook is never touched
  * beyond what the heap uses.  Where the kernel cannot populate (before
  * Linux 5.14) the populated case is skipped.
+ *
+ * With huge pages on (RC_HUGE_ON or RCGC_HUGE_PAGES=1), a growing heap maps
+ * its arenas in 2 MiB pairs: the stats show the partner half held from the
+ * system while the heap grows and given back when it shrinks, the cap still
+ * holds, and where the kernel offers transparent huge pages the pair is
+ * backed by one (checked in /proc/self/smaps).
  */
 #include "check.h"
 #include "testutil.h"
@@ -21,6 +27,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef ON_VALGRIND
+#define ON_VALGRIND() 0
+#endif
 
 #define PAGES_PER_ARENA (RC_ARENA_SIZE / 4096)
 
@@ -155,10 +171,218 @@ static void test_hook_arenas_never_populated(void) {
     rc_heap_destroy(h);
 }
 
+/* ---- Huge-page pairs ---------------------------------------------------------- */
+
+static rc_heap *huge_heap(rc_huge_pages huge, size_t max_bytes) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.huge_pages = huge;
+    cfg.max_bytes = max_bytes;
+    return rc_heap_new(&cfg);
+}
+
+/* 512-byte blocks, kept so they can be freed (or left to rc_heap_destroy). */
+enum { BIG = 512, MAX_KEPT = 16 * (RC_ARENA_SIZE / BIG) };
+static void *kept[MAX_KEPT];
+static size_t nkept;
+
+/* Allocate until the heap holds `arenas` arenas (or allocation fails);
+ * returns the number of arenas it holds. */
+static size_t grow_big(rc_heap *h, size_t arenas) {
+    size_t have = test_stats(h).arenas;
+    while (have < arenas && nkept < MAX_KEPT) {
+        void *p = rc_malloc(h, BIG);
+        if (!p)
+            break;
+        memset(p, 0x5A, BIG);
+        kept[nkept++] = p;
+        have = test_stats(h).arenas;
+    }
+    return have;
+}
+
+static void free_kept(void) {
+    while (nkept)
+        rc_free(kept[--nkept]);
+}
+
+/* Does the kernel offer transparent huge pages to a process that asks? */
+static bool kernel_offers_thp(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return false;
+    char line[128] = "";
+    bool ok = fgets(line, sizeof line, f) && (strstr(line, "[always]") || strstr(line, "[madvise]"));
+    fclose(f);
+    return ok;
+}
+
+/* AnonHugePages (KiB) of the mapping holding p, from /proc/self/smaps; -1 if
+ * unknown. */
+static long huge_kib_at(const void *p) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    bool inside = false;
+    long kib = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+            continue;
+        }
+        long v;
+        if (inside && sscanf(line, "AnonHugePages: %ld kB", &v) == 1) {
+            kib = v;
+            break;
+        }
+    }
+    fclose(f);
+    return kib;
+}
+
+static void test_huge_pairs_while_growing(void) {
+    rc_heap *h = huge_heap(RC_HUGE_ON, 0);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    /* The first RC_POPULATE_AFTER arenas come one at a time. */
+    CHECK_EQ(grow_big(h, 4), 4);
+    CHECK_EQ(test_stats(h).bytes_from_os, 4 * RC_ARENA_SIZE);
+    /* The fifth comes with its partner, which the sixth then uses. */
+    CHECK_EQ(grow_big(h, 5), 5);
+    CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_EQ(grow_big(h, 6), 6);
+    CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_EQ(grow_big(h, 7), 7);
+    CHECK_EQ(test_stats(h).bytes_from_os, 8 * RC_ARENA_SIZE);
+    if (kernel_can_populate())
+        CHECK_EQ(resident_pages(kept[nkept - 1]), PAGES_PER_ARENA);
+    if (kernel_offers_thp() && !ON_VALGRIND())
+        CHECK_GE(huge_kib_at(kept[nkept - 1]), 2048);
+    /* every block still holds what was written */
+    size_t bad = 0;
+    for (size_t i = 0; i < nkept; i++)
+        for (size_t j = 0; j < BIG; j++)
+            bad += ((unsigned char *)kept[i])[j] != 0x5A;
+    CHECK_EQ(bad, 0);
+    /* Shrinking gives the unused partner back with the arenas. */
+    free_kept();
+    rc_heap_stats st = test_stats(h);
+    CHECK_LE(st.arenas, 1);
+    CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE);
+    CHECK_EQ(st.bytes_high_water, 8 * RC_ARENA_SIZE);
+    rc_heap_destroy(h);
+}
+
+static void test_huge_partner_trimmed(void) {
+    rc_heap *h = huge_heap(RC_HUGE_ON, 0);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(grow_big(h, 5), 5);
+    CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_EQ(rc_heap_trim(h), RC_ARENA_SIZE); /* all live: only the partner goes */
+    CHECK_EQ(test_stats(h).bytes_from_os, 5 * RC_ARENA_SIZE);
+    CHECK_EQ(grow_big(h, 6), 6); /* and growth pairs again */
+    CHECK_EQ(test_stats(h).bytes_from_os, 7 * RC_ARENA_SIZE);
+    nkept = 0; /* rc_heap_destroy frees the rest */
+    rc_heap_destroy(h);
+}
+
+/* The cap counts the partner: a pair that would pass it is not mapped, and
+ * the heap takes single arenas up to the cap instead. */
+static void test_huge_pairs_respect_cap(void) {
+    const size_t cap = 7 * RC_ARENA_SIZE;
+    rc_heap *h = huge_heap(RC_HUGE_ON, cap);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    CHECK_EQ(grow_big(h, 100), 7); /* 4 single, one pair, one single */
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.bytes_from_os, cap);
+    CHECK_GE(st.failed_allocs, 1);
+    CHECK_NULL(rc_malloc(h, BIG));
+    /* the heap stays usable: a freed block is handed out again */
+    rc_free(kept[--nkept]);
+    void *p = rc_malloc(h, BIG);
+    if (CHECK_NOT_NULL(p))
+        kept[nkept++] = p;
+    free_kept();
+    CHECK_LE(test_stats(h).bytes_from_os, RC_ARENA_SIZE);
+    rc_heap_destroy(h);
+}
+
+static void test_huge_pages_setting(void) {
+    /* RC_HUGE_DEFAULT follows RCGC_HUGE_PAGES; an explicit setting wins. */
+    static const struct {
+        const char *env; /* NULL: unset */
+        rc_huge_pages cfg;
+        bool paired;
+    } cases[] = {
+        {NULL, RC_HUGE_DEFAULT, false}, {"1", RC_HUGE_DEFAULT, true},
+        {"0", RC_HUGE_DEFAULT, false},  {"yes", RC_HUGE_DEFAULT, false},
+        {"1", RC_HUGE_OFF, false},      {NULL, RC_HUGE_ON, true},
+    };
+    const char *saved = getenv("RCGC_HUGE_PAGES");
+    char *saved_copy = saved ? strdup(saved) : NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].env)
+            setenv("RCGC_HUGE_PAGES", cases[i].env, 1);
+        else
+            unsetenv("RCGC_HUGE_PAGES");
+        rc_heap *h = huge_heap(cases[i].cfg, 0);
+        if (!CHECK_NOT_NULL(h))
+            continue;
+        CHECK_EQ(grow_big(h, 5), 5);
+        CHECK_MSG(test_stats(h).bytes_from_os == (cases[i].paired ? 6 : 5) * RC_ARENA_SIZE,
+                  "case %zu: env %s, setting %d", i, cases[i].env ? cases[i].env : "(unset)",
+                  (int)cases[i].cfg);
+        nkept = 0;
+        rc_heap_destroy(h);
+    }
+    if (saved_copy)
+        setenv("RCGC_HUGE_PAGES", saved_copy, 1);
+    else
+        unsetenv("RCGC_HUGE_PAGES");
+    free(saved_copy);
+    /* a value outside the enum is refused */
+    CHECK_NULL(huge_heap((rc_huge_pages)7, 0));
+}
+
+static void test_huge_ignored_with_hooks(void) {
+    static const rc_raw_hooks hooks = {
+        .ctx = NULL,
+        .arena_alloc = lazy_arena_alloc,
+        .arena_free = lazy_arena_free,
+        .large_alloc = lazy_large_alloc,
+        .large_free = lazy_large_free,
+    };
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.hooks = &hooks;
+    cfg.huge_pages = RC_HUGE_ON;
+    rc_heap *h = rc_heap_new(&cfg);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    hook_arenas = 0;
+    CHECK_EQ(grow_big(h, 6), 6);
+    CHECK_EQ(hook_arenas, 6); /* one call per arena, none of them a pair */
+    CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_LT(resident_pages(kept[nkept - 1]), 16);
+    nkept = 0;
+    rc_heap_destroy(h);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_small_heap_stays_lazy);
     RUN_TEST(test_growing_heap_populates);
     RUN_TEST(test_hook_arenas_never_populated);
+    RUN_TEST(test_huge_pairs_while_growing);
+    RUN_TEST(test_huge_partner_trimmed);
+    RUN_TEST(test_huge_pairs_respect_cap);
+    RUN_TEST(test_huge_pages_setting);
+    RUN_TEST(test_huge_ignored_with_hooks);
     return check_summary();
 }

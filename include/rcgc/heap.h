@@ -79,6 +79,29 @@ typedef enum rc_alloc_mode {
     RC_MODE_DEBUG = 3   /**< pools plus guard bytes, fill patterns, serials, checks */
 } rc_alloc_mode;
 
+/** Transparent huge pages for a heap's arenas.  RC_HUGE_DEFAULT reads the
+ *  RCGC_HUGE_PAGES environment variable ("1" turns them on) and falls back
+ *  to RC_HUGE_OFF.
+ *
+ *  With RC_HUGE_ON, a heap on the default hooks that already holds a few
+ *  arenas and grows maps two arenas at a time, 2 MiB-aligned, and asks the
+ *  kernel (madvise MADV_HUGEPAGE) to back them with one huge page.  Both are
+ *  faulted in at once, so the heap holds up to one arena more than it uses
+ *  while it grows; it gives that one back as soon as it shrinks, and trims
+ *  and frees exactly as without huge pages.  A big heap whose blocks are
+ *  touched at random gains (fewer TLB misses; 1,000,000 live blocks of
+ *  random sizes: about 15% faster per allocation and free).  Off by default
+ *  because what a fresh huge page costs depends on the machine: on a virtual
+ *  machine whose host reclaims the guest's free 2 MiB blocks (virtio-balloon
+ *  free page reporting), the first touch of each one is a fault in the host,
+ *  and growing by 260 MiB took 2.7 times as long as with small pages.
+ *  Ignored with custom raw hooks, and where the kernel has no huge pages. */
+typedef enum rc_huge_pages {
+    RC_HUGE_DEFAULT = 0,
+    RC_HUGE_OFF = 1,
+    RC_HUGE_ON = 2
+} rc_huge_pages;
+
 /** Raw memory hooks: route every byte a heap takes from the system.
  *  All four must be set together (or the hooks pointer left NULL).
  *  Returning NULL from an alloc hook is an ordinary failure: the rcgc call
@@ -136,9 +159,11 @@ typedef struct rc_heap_config {
                                       control block is not counted. */
     rc_error_handler on_error;   /**< NULL: print to stderr and abort() */
     void *on_error_ctx;
+    rc_huge_pages huge_pages;    /**< RC_HUGE_DEFAULT: environment, then off */
 } rc_heap_config;
 
-/** Fill `cfg` with the defaults (all zero: environment mode, OS memory, no cap). */
+/** Fill `cfg` with the defaults (all zero: environment mode, OS memory, no
+ *  cap, huge pages as the environment says). */
 RC_API void rc_heap_config_init(rc_heap_config *cfg);
 
 /* ---- Heaps ------------------------------------------------------------ */

@@ -164,7 +164,53 @@ static void arena_rebucket(rc_heap *h, rc_arena *a) {
     }
 }
 
-static rc_arena *arena_new(rc_heap *h) {
+/* Give back the partner half of a huge-page pair that no arena has used.
+ * Called as soon as the heap shrinks (it was mapped for growth that is not
+ * coming), by trim and by destroy. */
+static void partner_release(rc_heap *h) {
+    if (!h->partner)
+        return;
+    h->hooks.arena_free(h->hooks.ctx, h->partner, RC_ARENA_SIZE);
+    h->partner = NULL;
+    h->bytes_os -= RC_ARENA_SIZE;
+}
+
+/* Memory for one new arena, already counted in bytes_os; NULL when the OS or
+ * the cap refuses.  *populated says whether its pages are resident.
+ *
+ * A small heap maps one lazy MiB at a time.  A heap on the default hooks
+ * that already holds RC_POPULATE_AFTER arenas and needs another is growing
+ * and will use it: its pages are faulted in with one system call rather than
+ * 256 page faults (refilling a freed heap of 260 MiB: 66,000 faults).
+ *
+ * With huge pages on (RC_HUGE_ON), such a heap maps two arenas at once,
+ * 2 MiB-aligned, asks for a transparent huge page and populates both: the
+ * kernel zeroes one 2 MiB page instead of taking 512 faults, and the TLB
+ * holds the pair in one entry.  The second half waits in h->partner for the
+ * next arena.  Giving either half back later is an ordinary munmap of 1 MiB
+ * (the kernel splits the huge page). */
+static void *arena_memory(rc_heap *h, bool *populated) {
+    *populated = false;
+    if (h->partner) {
+        void *mem = h->partner;
+        h->partner = NULL;
+        *populated = h->partner_populated;
+        return mem;
+    }
+    bool growing = h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc_os_hooks.arena_alloc;
+    if (growing && h->huge_pages && (!h->max_bytes || (RC_PAIR_SIZE <= h->max_bytes &&
+                                      h->bytes_os <= h->max_bytes - RC_PAIR_SIZE))) {
+        char *pair = h->hooks.arena_alloc(h->hooks.ctx, RC_PAIR_SIZE, RC_PAIR_SIZE);
+        if (pair) {
+            rc_os_prefer_huge(pair, RC_PAIR_SIZE);
+            *populated = rc_os_populate(pair, RC_PAIR_SIZE);
+            h->partner = pair + RC_ARENA_SIZE;
+            h->partner_populated = *populated;
+            os_took(h, RC_PAIR_SIZE);
+            return pair;
+        }
+        /* no 2 MiB to be had: try for one arena */
+    }
     if (!os_budget(h, RC_ARENA_SIZE))
         return NULL;
     void *mem = h->hooks.arena_alloc(h->hooks.ctx, RC_ARENA_SIZE, RC_ARENA_SIZE);
@@ -172,19 +218,24 @@ static rc_arena *arena_new(rc_heap *h) {
         h->failed++;
         return NULL;
     }
+    os_took(h, RC_ARENA_SIZE);
+    if (growing)
+        *populated = rc_os_populate(mem, RC_ARENA_SIZE);
+    return mem;
+}
+
+static rc_arena *arena_new(rc_heap *h) {
+    bool populated;
+    void *mem = arena_memory(h, &populated);
+    if (!mem)
+        return NULL;
     if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem)) {
         /* misaligned memory from a user hook, or no room for the map */
         h->hooks.arena_free(h->hooks.ctx, mem, RC_ARENA_SIZE);
+        h->bytes_os -= RC_ARENA_SIZE;
         h->failed++;
         return NULL;
     }
-    /* A heap of several arenas that needs one more is growing and will use
-     * it: fault the whole MiB in with one system call rather than 256 page
-     * faults (refilling a freed heap of 260 MiB: 66,000 faults).  A small
-     * heap stays lazy, and an embedder's arena hook is left alone. */
-    bool populated = h->narenas >= RC_POPULATE_AFTER &&
-                     h->hooks.arena_alloc == rc_os_hooks.arena_alloc &&
-                     rc_os_populate(mem, RC_ARENA_SIZE);
     rc_arena *a = mem;
     memset(a, 0, sizeof *a);
     a->populated = populated;
@@ -201,7 +252,6 @@ static rc_arena *arena_new(rc_heap *h) {
         h->arenas->all_prev = a;
     h->arenas = a;
     arena_rebucket(h, a);
-    os_took(h, RC_ARENA_SIZE);
     h->narenas++;
     h->arenas_allocated++;
     if (h->narenas > h->arenas_high)
@@ -238,6 +288,7 @@ static void arena_release(rc_heap *h, rc_arena *a) {
     h->bytes_os -= RC_ARENA_SIZE;
     h->narenas--;
     h->arenas_freed++;
+    partner_release(h);
 }
 
 /* An arena is idle when no block in it is handed out: every pool is free or
@@ -925,6 +976,11 @@ static rc_alloc_mode mode_from_env(void) {
     return RC_MODE_POOL;
 }
 
+static bool huge_pages_from_env(void) {
+    const char *s = getenv("RCGC_HUGE_PAGES");
+    return s && strcmp(s, "1") == 0;
+}
+
 /* What rc_heap_new asks the large_alloc hook for: room to align the heap. */
 #define RC_HEAP_ALLOC_SIZE (sizeof(rc_heap) + 63)
 
@@ -937,7 +993,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc_os_hooks;
     if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
         return NULL;
-    if (conf.mode > RC_MODE_DEBUG)
+    if (conf.mode > RC_MODE_DEBUG || conf.huge_pages > RC_HUGE_ON)
         return NULL;
     /* 64-byte aligned, so that each cache entry is one cache line */
     void *raw = hooks->large_alloc(hooks->ctx, RC_HEAP_ALLOC_SIZE);
@@ -948,6 +1004,8 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->raw_self = raw;
     h->hooks = *hooks;
     h->mode = conf.mode == RC_MODE_DEFAULT ? mode_from_env() : conf.mode;
+    h->huge_pages = conf.huge_pages == RC_HUGE_DEFAULT ? huge_pages_from_env()
+                                                       : conf.huge_pages == RC_HUGE_ON;
     h->valgrind = RC_RUNNING_ON_VALGRIND();
     h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
     h->max_bytes = conf.max_bytes;
@@ -999,6 +1057,7 @@ size_t rc_heap_trim(rc_heap *h) {
         }
     }
     rc_release_idle_arenas(h);
+    partner_release(h);
     return before - h->bytes_os;
 }
 
@@ -1013,6 +1072,7 @@ void rc_heap_destroy(rc_heap *h) {
         VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
         h->hooks.arena_free(h->hooks.ctx, a, RC_ARENA_SIZE);
     }
+    partner_release(h);
     while (h->large) {
         rc_large *L = h->large;
         h->large = L->next;

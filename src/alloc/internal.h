@@ -254,6 +254,9 @@ struct rc_heap {
     uint64_t bucket_bits;                  /* bit k set <=> buckets[k] non-empty */
     rc_arena *arenas;                      /* all arenas */
     rc_arena *spare;                       /* the one idle arena kept, if any */
+    void *partner;                         /* mapped, not yet an arena (heap.c) */
+    bool partner_populated;                /* ... and its pages are resident */
+    bool huge_pages;                       /* map growing arenas in huge pairs */
     rc_large *large;                       /* all live large blocks */
 
     rc_raw_hooks hooks;
@@ -417,9 +420,14 @@ extern const rc_raw_hooks rc_os_hooks;
 /* Fault in fresh OS memory in one go (default hooks only); best effort:
  * true if the memory is now resident. */
 bool rc_os_populate(void *p, size_t size);
+/* Best effort: back [p, p + size) with transparent huge pages. */
+void rc_os_prefer_huge(void *p, size_t size);
 /* A heap that already holds this many arenas and maps another is growing:
- * the new arena is populated at once instead of page by page. */
+ * the new arena is populated at once instead of page by page, together with
+ * its partner in a huge-page pair (see arena_memory in heap.c). */
 #define RC_POPULATE_AFTER 4
+/* The huge page the kernel can back a pair of arenas with. */
+#define RC_PAIR_SIZE (2 * RC_ARENA_SIZE)
 
 /* ---- heap.c (used by debug.c and stats.c) -------------------------------- */
 RC_INLINE size_t rc_class_size(unsigned c) { return ((size_t)c + 1) * RC_ALIGNMENT; }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#if defined(__linux__) && !defined(MADV_HUGEPAGE)
+#define MADV_HUGEPAGE 14
+#endif
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
 #endif
@@ -99,6 +102,21 @@ bool rc_os_populate(void *p, size_t size) {
     (void)p;
     (void)size;
     return false;
+#endif
+}
+
+/* Ask for transparent huge pages over [p, p + size) (2 MiB-aligned on
+ * x86-64 and arm64 with 4 KiB pages).  Where the kernel has them set to
+ * "madvise" (Debian's default) this is what turns them on; "always" needs no
+ * asking and "never" ignores it.  Best effort, like rc_os_populate. */
+void rc_os_prefer_huge(void *p, size_t size) {
+#ifdef MADV_HUGEPAGE
+    int saved = errno;
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    errno = saved;
+#else
+    (void)p;
+    (void)size;
 #endif
 }
 
