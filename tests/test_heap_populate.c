@@ -347,6 +347,7 @@ static void test_huge_pages_setting(void) {
     free(saved_copy);
     /* a value outside the enum is refused */
     CHECK_NULL(huge_heap((rc_huge_pages)7, 0));
+    CHECK_NULL(huge_heap((rc_huge_pages)-1, 0));
 }
 
 static void test_huge_ignored_with_hooks(void) {

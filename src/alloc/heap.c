@@ -993,7 +993,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc_os_hooks;
     if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
         return NULL;
-    if (conf.mode > RC_MODE_DEBUG || conf.huge_pages > RC_HUGE_ON)
+    if ((unsigned)conf.mode > RC_MODE_DEBUG || (unsigned)conf.huge_pages > RC_HUGE_ON)
         return NULL;
     /* 64-byte aligned, so that each cache entry is one cache line */
     void *raw = hooks->large_alloc(hooks->ctx, RC_HEAP_ALLOC_SIZE);
