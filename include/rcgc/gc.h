@@ -108,6 +108,8 @@ typedef struct rc_gc_gen_stats {
     size_t collected;     /**< objects collected by them */
     size_t uncollectable; /**< objects found uncollectable by them */
 } rc_gc_gen_stats;
+/** Fill out[g] with generation g's totals since the heap was created (the
+ *  gc module's get_stats()). */
 RC_API void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]);
 /** Tracked objects now in a generation (0..2, 3 = permanent). */
 RC_API size_t rc_gc_generation_size(rc_heap *h, int generation);

@@ -100,6 +100,10 @@ typedef struct rc_objhead {
 /** Out-of-line part of rc_decref: the count reached zero. */
 RC_API void rc__dealloc(void *o);
 #ifdef RCGC_REF_DEBUG
+/** Reference-debugging builds: rc_incref and rc_decref call these, which
+ *  check that the object is a live rcgc object (so a decref past zero, which
+ *  finds it freed, is caught), report a bad one through the heap's error
+ *  handler (RC_ERR_REFCOUNT), and keep the heap's reference total. */
 RC_API void rc__incref_debug(void *o);
 RC_API void rc__decref_debug(void *o);
 #endif

@@ -24,6 +24,7 @@ extern "C" {
  *  weakref and the `arg` given at creation. */
 typedef void (*rc_weakref_callback)(void *weakref, void *arg);
 
+/** The type of the objects rc_weakref_new returns (for rc_type_of checks). */
 RC_API extern const rc_type rc_weakref_type;
 
 /** A new weak reference to target (an object of any type), in target's heap.
