@@ -23,6 +23,7 @@ demo: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+	./bench/threads_run.sh $(BUILD)
 	./bench/object_run.sh $(BUILD)
 	./bench/gc_run.sh $(BUILD)
 

@@ -4,8 +4,12 @@
  * exactly one measurement.
  *
  *   alloc_bench ALLOCATOR WORKLOAD [--live W] [--steps N] [--seed S] [--sized]
+ *               [--threads T]
  *
  *   ALLOCATOR  rcgc    rc_malloc/rc_free on a private heap (RC_MODE_POOL)
+ *              none    (with --threads only) no allocation: a multiply-add
+ *                      chain of as many steps, the control for what more
+ *                      threads cost on this machine whatever the allocator
  *              system  malloc/free: glibc, or whatever LD_PRELOAD puts first
  *                      (that is how bench/run.sh measures jemalloc, mimalloc
  *                      and tcmalloc: the same binary, the same loop)
@@ -20,6 +24,10 @@
  *              when W >= 100,000 (refill: rounds = max(2, N / W))
  *   --seed S   xorshift seed; default fixed, so every run sees the same
  *              sizes and victims
+ *   --threads T  run the workload (churn or fixed32) in T threads at once,
+ *              each with its own inputs (its own seed) and, for rcgc, its
+ *              own heap; prints the mean and the slowest thread's ns per
+ *              pair.  bench/threads_run.sh compares it with one thread.
  *   --sized    free with the allocator's sized free (churn, fixed32):
  *              rcgc rc_free_sized; for "system" the first of jemalloc's
  *              sdallocx, mimalloc's mi_free_size, tcmalloc's tc_free_sized
@@ -46,6 +54,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +160,29 @@ static void *map_touched(size_t bytes)
     return p;
 }
 
+enum workload { WL_CHURN, WL_FIXED32, WL_REFILL };
+
+/* The churn inputs: the W sizes of the fill, then a ring of (victim, size)
+ * steps, all from one xorshift sequence starting at seed. */
+static void make_churn_input(bench_input *in, size_t live, size_t steps, uint64_t seed, int sized)
+{
+    in->live = live;
+    in->steps = steps;
+    in->ring = steps < CHURN_RING ? steps : CHURN_RING;
+    in->slot = map_touched(live * sizeof *in->slot);
+    in->size = map_touched((live + in->ring) * sizeof *in->size);
+    in->victim = map_touched(in->ring * sizeof *in->victim);
+    uint64_t st = seed;
+    for (size_t i = 0; i < live + in->ring; i++)
+        in->size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+    if (sized) {
+        in->slot_size = map_touched(live * sizeof *in->slot_size);
+        memcpy(in->slot_size, in->size, live * sizeof *in->slot_size); /* the fill's sizes */
+    }
+    for (size_t i = 0; i < in->ring; i++)
+        in->victim[i] = rand_below(&st, (uint32_t)live);
+}
+
 static double now_ns(void)
 {
     struct timespec ts;
@@ -254,14 +286,125 @@ static size_t parse_size(const char *opt, const char *s)
 static _Noreturn void usage(void)
 {
     fprintf(stderr,
-            "usage: alloc_bench rcgc|system churn|fixed32|refill"
-            " [--live W] [--steps N] [--seed S] [--sized]\n");
+            "usage: alloc_bench rcgc|system|none churn|fixed32|refill"
+            " [--live W] [--steps N] [--seed S] [--sized] [--threads T]\n");
     exit(2);
 }
 
-/* ---- main --------------------------------------------------------------- */
+/* ---- --threads: several threads at once ---------------------------------- */
 
-enum workload { WL_CHURN, WL_FIXED32, WL_REFILL };
+/* One thread of a --threads run: its own inputs (its own seed) and, for
+ * rcgc, its own heap, created by the thread that drives it. */
+typedef struct bench_thread {
+    pthread_t tid;
+    int use_rcgc;
+    int compute; /* allocator "none": the control, arithmetic only */
+    enum workload wl;
+    size_t live, steps;
+    uint64_t seed;
+    pthread_barrier_t *start; /* every thread's loop starts at once */
+    double ns;                /* wall time of the loop */
+    int failed;
+} bench_thread;
+
+/* The control: as many steps of a multiply-add chain, no memory at all.
+ * Whatever slows it down with more threads (the hypervisor, shared cores,
+ * clock frequency) slows the allocators down too. */
+static volatile uint64_t compute_sink;
+static BENCH_NOINLINE void loop_compute(size_t steps)
+{
+    uint64_t x = steps;
+    for (size_t s = 0; s < steps; s++)
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+    compute_sink = x;
+}
+
+static void *bench_thread_main(void *arg)
+{
+    bench_thread *t = arg;
+    const int use_rcgc = t->use_rcgc;
+    bench_input in = {0};
+    if (t->wl == WL_CHURN && !t->compute)
+        make_churn_input(&in, t->live, t->steps, t->seed, 0);
+    rc_heap *heap = NULL;
+    if (use_rcgc) {
+        rc_heap_config cfg;
+        rc_heap_config_init(&cfg);
+        cfg.mode = RC_MODE_POOL;
+        heap = rc_heap_new(&cfg);
+        t->failed = heap == NULL;
+    }
+#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+    if (!t->failed && t->wl == WL_CHURN && !t->compute)
+        RUN(fill_, &in);
+    pthread_barrier_wait(t->start); /* reached even after a failure: no one waits forever */
+    if (t->failed)
+        return NULL;
+    const double t0 = now_ns();
+    if (t->compute)
+        loop_compute(t->steps);
+    else if (t->wl == WL_CHURN)
+        RUN(loop_churn_, &in);
+    else
+        RUN(loop_fixed32_, t->steps);
+    t->ns = now_ns() - t0;
+    if (t->wl == WL_CHURN && !t->compute)
+        RUN(drain_, &in);
+#undef RUN
+    rc_heap_destroy(heap);
+    return NULL;
+}
+
+/* Run the workload in `threads` threads at once and print one result line:
+ * ns_per_pair is the mean over the threads of each one's loop time per
+ * pair, ns_per_pair_max the slowest thread's.  Compared with a one-thread
+ * run (bench/threads_run.sh does both), it says whether the threads slow
+ * each other down: private heaps share nothing on these paths. */
+static int run_threads(int use_rcgc, int compute, const char *alloc_name, enum workload wl, const char *wl_name,
+                       size_t live, size_t steps, uint64_t seed, unsigned threads)
+{
+    bench_thread *t = calloc(threads, sizeof *t);
+    pthread_barrier_t start;
+    if (t == NULL || pthread_barrier_init(&start, NULL, threads) != 0) {
+        fprintf(stderr, "alloc_bench: cannot set up %u threads\n", threads);
+        return 3;
+    }
+    unsigned started = 0;
+    for (; started < threads; started++) {
+        t[started] = (bench_thread){.use_rcgc = use_rcgc, .compute = compute, .wl = wl, .live = live, .steps = steps,
+                                    .seed = seed + started * 0x9E3779B97F4A7C15ull, .start = &start};
+        if (t[started].seed == 0)
+            t[started].seed = 1;
+        if (pthread_create(&t[started].tid, NULL, bench_thread_main, &t[started]) != 0)
+            break;
+    }
+    if (started < threads) { /* the barrier would never open: give up at once */
+        fprintf(stderr, "alloc_bench: pthread_create failed after %u threads\n", started);
+        exit(3);
+    }
+    double sum = 0, max = 0;
+    int failed = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_join(t[i].tid, NULL);
+        failed |= t[i].failed;
+        sum += t[i].ns;
+        if (t[i].ns > max)
+            max = t[i].ns;
+    }
+    pthread_barrier_destroy(&start);
+    free(t);
+    if (failed) {
+        fprintf(stderr, "alloc_bench: rc_heap_new failed in a thread\n");
+        return 3;
+    }
+    printf("result alloc=%s workload=%s live=%zu threads=%u pairs=%zu ns_per_pair=%.3f"
+           " ns_per_pair_max=%.3f peak_rss_kib=%ld malloc_lib=%s\n",
+           alloc_name, wl_name, wl == WL_FIXED32 ? (size_t)0 : live, threads, steps,
+           sum / threads / (double)steps, max / (double)steps, peak_rss_kib(), malloc_provider());
+    return 0;
+}
+
+/* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
@@ -269,11 +412,13 @@ int main(int argc, char **argv)
         usage();
     const char *alloc_name = argv[1];
     const char *wl_name = argv[2];
-    int use_rcgc;
+    int use_rcgc, compute = 0;
     if (strcmp(alloc_name, "rcgc") == 0)
         use_rcgc = 1;
     else if (strcmp(alloc_name, "system") == 0)
         use_rcgc = 0;
+    else if (strcmp(alloc_name, "none") == 0)
+        use_rcgc = 0, compute = 1;
     else
         usage();
 
@@ -290,6 +435,7 @@ int main(int argc, char **argv)
     size_t live = 1000, steps = 0;
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     int sized = 0;
+    size_t threads = 0; /* 0: the one-thread measurement of the main thread */
     for (int i = 3; i < argc; i += 2) { /* --option value pairs */
         if (strcmp(argv[i], "--sized") == 0) {
             sized = 1;
@@ -304,6 +450,8 @@ int main(int argc, char **argv)
             steps = parse_size(argv[i], argv[i + 1]);
         else if (strcmp(argv[i], "--seed") == 0)
             seed = parse_size(argv[i], argv[i + 1]);
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = parse_size(argv[i], argv[i + 1]);
         else
             usage();
     }
@@ -315,6 +463,18 @@ int main(int argc, char **argv)
     }
     if (steps == 0)
         steps = (wl != WL_FIXED32 && live >= 100000) ? 3000000 : 20000000;
+    if (compute && threads == 0) {
+        fprintf(stderr, "alloc_bench: allocator none is the control of --threads runs\n");
+        return 2;
+    }
+    if (threads != 0) {
+        if (threads > 64 || wl == WL_REFILL || sized) {
+            fprintf(stderr, "alloc_bench: --threads takes 1..64, for churn and fixed32 without --sized\n");
+            return 2;
+        }
+        return run_threads(use_rcgc, compute, alloc_name, wl, wl_name, live, steps, seed,
+                           (unsigned)threads);
+    }
     const char *sized_name = "none";
     if (sized) {
         if (wl == WL_REFILL) {
@@ -334,20 +494,7 @@ int main(int argc, char **argv)
     in.live = live;
     size_t rounds = 0;
     if (wl == WL_CHURN) {
-        in.steps = steps;
-        in.ring = steps < CHURN_RING ? steps : CHURN_RING;
-        in.slot = map_touched(live * sizeof *in.slot);
-        in.size = map_touched((live + in.ring) * sizeof *in.size);
-        in.victim = map_touched(in.ring * sizeof *in.victim);
-        uint64_t st = seed;
-        for (size_t i = 0; i < live + in.ring; i++)
-            in.size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
-        if (sized) {
-            in.slot_size = map_touched(live * sizeof *in.slot_size);
-            memcpy(in.slot_size, in.size, live * sizeof *in.slot_size); /* the fill's sizes */
-        }
-        for (size_t i = 0; i < in.ring; i++)
-            in.victim[i] = rand_below(&st, (uint32_t)live);
+        make_churn_input(&in, live, steps, seed, sized);
     } else if (wl == WL_REFILL) {
         rounds = steps / live;
         if (rounds < 2)

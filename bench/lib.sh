@@ -1,5 +1,6 @@
 # bench/lib.sh — shell helpers shared by the benchmark scripts (sourced:
-# bench/sizes.sh, examples/lua/bench.sh, examples/sqlite/bench.sh).
+# bench/run.sh, bench/threads_run.sh, bench/sizes.sh, examples/lua/bench.sh,
+# examples/sqlite/bench.sh).
 
 # median N...: the median of the numbers given (the mean of the middle two
 # for an even count).
@@ -22,4 +23,42 @@ rusage_run() {
   echo "$out" | awk '/rusage/ {
       for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       printf "%s %.3f %s\n", v["wall_s"], v["user_s"] + v["sys_s"], v["maxrss_kib"] }'
+}
+
+# find_lib SONAME...: print the path of the first soname that is installed.
+find_lib() {
+    local name dir path
+    for name in "$@"; do
+        path=$( { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } |
+            awk -v n="$name" '$1 == n && /x86-64|x86_64|64bit|AArch64/ { print $NF; exit }')
+        if [ -z "$path" ]; then
+            path=$( { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } |
+                awk -v n="$name" '$1 == n { print $NF; exit }')
+        fi
+        if [ -n "$path" ] && [ -e "$path" ]; then
+            echo "$path"
+            return 0
+        fi
+        for dir in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /usr/lib \
+                   /usr/local/lib /usr/lib/aarch64-linux-gnu; do
+            if [ -e "$dir/$name" ]; then
+                echo "$dir/$name"
+                return 0
+            fi
+        done
+    done
+    return 1
+}
+
+# peer_lib NAME OVERRIDE SONAME...: the .so to preload, "" if absent.
+peer_lib() {
+    local override=$2
+    shift 2
+    if [ "$override" = none ]; then
+        return 0
+    elif [ -n "$override" ]; then
+        [ -e "$override" ] && echo "$override"
+        return 0
+    fi
+    find_lib "$@" || true
 }

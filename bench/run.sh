@@ -39,43 +39,8 @@ fi
 
 # ---- peers ------------------------------------------------------------------
 
-# find_lib SONAME...: print the path of the first soname that is installed.
-find_lib() {
-    local name dir path
-    for name in "$@"; do
-        path=$( { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } |
-            awk -v n="$name" '$1 == n && /x86-64|x86_64|64bit|AArch64/ { print $NF; exit }')
-        if [ -z "$path" ]; then
-            path=$( { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } |
-                awk -v n="$name" '$1 == n { print $NF; exit }')
-        fi
-        if [ -n "$path" ] && [ -e "$path" ]; then
-            echo "$path"
-            return 0
-        fi
-        for dir in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64 /usr/lib \
-                   /usr/local/lib /usr/lib/aarch64-linux-gnu; do
-            if [ -e "$dir/$name" ]; then
-                echo "$dir/$name"
-                return 0
-            fi
-        done
-    done
-    return 1
-}
-
-# peer_lib NAME OVERRIDE SONAME...: the .so to preload, "" if absent.
-peer_lib() {
-    local override=$2
-    shift 2
-    if [ "$override" = none ]; then
-        return 0
-    elif [ -n "$override" ]; then
-        [ -e "$override" ] && echo "$override"
-        return 0
-    fi
-    find_lib "$@" || true
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # Parallel arrays: display name, alloc_bench allocator, LD_PRELOAD, marker
 # that must appear in the reported malloc_lib (proves the preload worked),
