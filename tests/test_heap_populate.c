@@ -207,15 +207,29 @@ static void free_kept(void) {
         rc_free(kept[--nkept]);
 }
 
-/* Does the kernel offer transparent huge pages to a process that asks? */
-static bool kernel_offers_thp(void) {
-    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+/* Is one of `choices` the bracketed (current) setting in sysfs file `path`? */
+static bool sysfs_setting_is(const char *path, const char *const *choices) {
+    FILE *f = fopen(path, "r");
     if (!f)
         return false;
-    char line[128] = "";
-    bool ok = fgets(line, sizeof line, f) && (strstr(line, "[always]") || strstr(line, "[madvise]"));
+    char line[256] = "";
+    bool ok = false;
+    if (fgets(line, sizeof line, f))
+        for (; *choices && !ok; choices++)
+            ok = strstr(line, *choices) != NULL;
     fclose(f);
     return ok;
+}
+
+/* Does the kernel give a process that asks a huge page at fault time, even
+ * if it has to compact memory first?  Only then is the check below sure to
+ * hold ("defer" and "never" defrag settings may fall back to small pages
+ * when no free 2 MiB block is at hand). */
+static bool kernel_offers_thp(void) {
+    static const char *const enabled[] = {"[always]", "[madvise]", NULL};
+    static const char *const defrag[] = {"[always]", "[madvise]", "[defer+madvise]", NULL};
+    return sysfs_setting_is("/sys/kernel/mm/transparent_hugepage/enabled", enabled) &&
+           sysfs_setting_is("/sys/kernel/mm/transparent_hugepage/defrag", defrag);
 }
 
 /* AnonHugePages (KiB) of the mapping holding p, from /proc/self/smaps; -1 if
