@@ -162,6 +162,17 @@ static void *map_touched(size_t bytes)
 
 enum workload { WL_CHURN, WL_FIXED32, WL_REFILL };
 
+/* The heap every rcgc run measures: pool mode whatever RCGC_MALLOC says
+ * (RCGC_HUGE_PAGES still applies: that is how run.sh's rcgc+huge row is
+ * made). */
+static rc_heap *new_pool_heap(void)
+{
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    return rc_heap_new(&cfg);
+}
+
 /* The churn inputs: the W sizes of the fill, then a ring of (victim, size)
  * steps, all from one xorshift sequence starting at seed. */
 static void make_churn_input(bench_input *in, size_t live, size_t steps, uint64_t seed, int sized)
@@ -328,10 +339,7 @@ static void *bench_thread_main(void *arg)
         make_churn_input(&in, t->live, t->steps, t->seed, 0);
     rc_heap *heap = NULL;
     if (use_rcgc) {
-        rc_heap_config cfg;
-        rc_heap_config_init(&cfg);
-        cfg.mode = RC_MODE_POOL;
-        heap = rc_heap_new(&cfg);
+        heap = new_pool_heap();
         t->failed = heap == NULL;
     }
 #define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
@@ -509,10 +517,7 @@ int main(int argc, char **argv)
 
     rc_heap *heap = NULL;
     if (use_rcgc) {
-        rc_heap_config cfg;
-        rc_heap_config_init(&cfg);
-        cfg.mode = RC_MODE_POOL;
-        heap = rc_heap_new(&cfg);
+        heap = new_pool_heap();
         if (heap == NULL) {
             fprintf(stderr, "alloc_bench: rc_heap_new failed\n");
             return 3;

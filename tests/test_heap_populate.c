@@ -121,6 +121,26 @@ static void lazy_large_free(void *ctx, void *p, size_t size) {
     free(p);
 }
 
+static const rc_raw_hooks lazy_hooks = {
+    .ctx = NULL,
+    .arena_alloc = lazy_arena_alloc,
+    .arena_free = lazy_arena_free,
+    .large_alloc = lazy_large_alloc,
+    .large_free = lazy_large_free,
+};
+
+/* A pool-mode heap with the given huge-page setting, cap and hooks (NULL:
+ * the default ones). */
+static rc_heap *pool_heap(rc_huge_pages huge, size_t max_bytes, const rc_raw_hooks *hooks) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.huge_pages = huge;
+    cfg.max_bytes = max_bytes;
+    cfg.hooks = hooks;
+    return rc_heap_new(&cfg);
+}
+
 /* ---- Tests ----------------------------------------------------------------- */
 
 static void test_small_heap_stays_lazy(void) {
@@ -148,18 +168,7 @@ static void test_growing_heap_populates(void) {
 }
 
 static void test_hook_arenas_never_populated(void) {
-    static const rc_raw_hooks hooks = {
-        .ctx = NULL,
-        .arena_alloc = lazy_arena_alloc,
-        .arena_free = lazy_arena_free,
-        .large_alloc = lazy_large_alloc,
-        .large_free = lazy_large_free,
-    };
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_POOL;
-    cfg.hooks = &hooks;
-    rc_heap *h = rc_heap_new(&cfg);
+    rc_heap *h = pool_heap(RC_HUGE_DEFAULT, 0, &lazy_hooks);
     if (!CHECK_NOT_NULL(h))
         return;
     hook_arenas = 0;
@@ -172,15 +181,6 @@ static void test_hook_arenas_never_populated(void) {
 }
 
 /* ---- Huge-page pairs ---------------------------------------------------------- */
-
-static rc_heap *huge_heap(rc_huge_pages huge, size_t max_bytes) {
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_POOL;
-    cfg.huge_pages = huge;
-    cfg.max_bytes = max_bytes;
-    return rc_heap_new(&cfg);
-}
 
 /* 512-byte blocks, kept so they can be freed (or left to rc_heap_destroy). */
 enum { BIG = 512, MAX_KEPT = 16 * (RC_ARENA_SIZE / BIG) };
@@ -258,7 +258,7 @@ static long huge_kib_at(const void *p) {
 }
 
 static void test_huge_pairs_while_growing(void) {
-    rc_heap *h = huge_heap(RC_HUGE_ON, 0);
+    rc_heap *h = pool_heap(RC_HUGE_ON, 0, NULL);
     if (!CHECK_NOT_NULL(h))
         return;
     /* The first RC_POPULATE_AFTER arenas come one at a time. */
@@ -291,7 +291,7 @@ static void test_huge_pairs_while_growing(void) {
 }
 
 static void test_huge_partner_trimmed(void) {
-    rc_heap *h = huge_heap(RC_HUGE_ON, 0);
+    rc_heap *h = pool_heap(RC_HUGE_ON, 0, NULL);
     if (!CHECK_NOT_NULL(h))
         return;
     CHECK_EQ(grow_big(h, 5), 5);
@@ -308,7 +308,7 @@ static void test_huge_partner_trimmed(void) {
  * the heap takes single arenas up to the cap instead. */
 static void test_huge_pairs_respect_cap(void) {
     const size_t cap = 7 * RC_ARENA_SIZE;
-    rc_heap *h = huge_heap(RC_HUGE_ON, cap);
+    rc_heap *h = pool_heap(RC_HUGE_ON, cap, NULL);
     if (!CHECK_NOT_NULL(h))
         return;
     CHECK_EQ(grow_big(h, 100), 7); /* 4 single, one pair, one single */
@@ -344,7 +344,7 @@ static void test_huge_pages_setting(void) {
             setenv("RCGC_HUGE_PAGES", cases[i].env, 1);
         else
             unsetenv("RCGC_HUGE_PAGES");
-        rc_heap *h = huge_heap(cases[i].cfg, 0);
+        rc_heap *h = pool_heap(cases[i].cfg, 0, NULL);
         if (!CHECK_NOT_NULL(h))
             continue;
         CHECK_EQ(grow_big(h, 5), 5);
@@ -360,24 +360,12 @@ static void test_huge_pages_setting(void) {
         unsetenv("RCGC_HUGE_PAGES");
     free(saved_copy);
     /* a value outside the enum is refused */
-    CHECK_NULL(huge_heap((rc_huge_pages)7, 0));
-    CHECK_NULL(huge_heap((rc_huge_pages)-1, 0));
+    CHECK_NULL(pool_heap((rc_huge_pages)7, 0, NULL));
+    CHECK_NULL(pool_heap((rc_huge_pages)-1, 0, NULL));
 }
 
 static void test_huge_ignored_with_hooks(void) {
-    static const rc_raw_hooks hooks = {
-        .ctx = NULL,
-        .arena_alloc = lazy_arena_alloc,
-        .arena_free = lazy_arena_free,
-        .large_alloc = lazy_large_alloc,
-        .large_free = lazy_large_free,
-    };
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_POOL;
-    cfg.hooks = &hooks;
-    cfg.huge_pages = RC_HUGE_ON;
-    rc_heap *h = rc_heap_new(&cfg);
+    rc_heap *h = pool_heap(RC_HUGE_ON, 0, &lazy_hooks);
     if (!CHECK_NOT_NULL(h))
         return;
     hook_arenas = 0;
