@@ -266,9 +266,22 @@ static void test_huge_pairs_while_growing(void) {
     CHECK_EQ(test_stats(h).bytes_from_os, 4 * RC_ARENA_SIZE);
     /* The fifth comes with its partner, which the sixth then uses. */
     CHECK_EQ(grow_big(h, 5), 5);
-    CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    rc_heap_stats st = test_stats(h);
+    CHECK_EQ(st.bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_EQ(st.arena_bytes_ahead, RC_ARENA_SIZE);
+    CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE + st.large_bytes + st.arena_bytes_ahead);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (CHECK_NOT_NULL(f)) {
+        rc_heap_print_stats(h, f);
+        fclose(f);
+        CHECK_STR_CONTAINS(text, "of which mapped ahead (huge page)");
+        free(text);
+    }
     CHECK_EQ(grow_big(h, 6), 6);
     CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+    CHECK_EQ(test_stats(h).arena_bytes_ahead, 0);
     CHECK_EQ(grow_big(h, 7), 7);
     CHECK_EQ(test_stats(h).bytes_from_os, 8 * RC_ARENA_SIZE);
     if (kernel_can_populate())
@@ -283,9 +296,10 @@ static void test_huge_pairs_while_growing(void) {
     CHECK_EQ(bad, 0);
     /* Shrinking gives the unused partner back with the arenas. */
     free_kept();
-    rc_heap_stats st = test_stats(h);
+    st = test_stats(h);
     CHECK_LE(st.arenas, 1);
     CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE);
+    CHECK_EQ(st.arena_bytes_ahead, 0);
     CHECK_EQ(st.bytes_high_water, 8 * RC_ARENA_SIZE);
     rc_heap_destroy(h);
 }

@@ -39,7 +39,7 @@ static void check_invariants(const rc_heap_stats *st) {
     CHECK_GE(st->arenas_high_water, st->arenas);
     CHECK_EQ(st->arenas_allocated - st->arenas_freed, st->arenas);
     CHECK_LE(st->bytes_in_use, st->bytes_from_os);
-    CHECK_GE(st->bytes_from_os, st->arenas * RC_ARENA_SIZE + st->large_bytes);
+    CHECK_EQ(st->bytes_from_os, st->arenas * RC_ARENA_SIZE + st->large_bytes + st->arena_bytes_ahead);
     CHECK_GE(st->bytes_high_water, st->bytes_from_os);
     CHECK_EQ(st->bytes_requested, st->bytes_in_use); /* pool mode */
     if (st->large_blocks == 0)

@@ -244,7 +244,10 @@ typedef struct rc_heap_stats {
     size_t bytes_in_use;       /**< small blocks (whole class size) + large block payloads */
     size_t bytes_requested;    /**< debug mode: exact bytes asked for; else = bytes_in_use */
     size_t bytes_from_os;      /**< arenas + large blocks held from the system (the
-                                    heap's own control block excluded) */
+                                    heap's own control block excluded), plus
+                                    arena_bytes_ahead */
+    size_t arena_bytes_ahead;  /**< mapped for the next arena but not one yet: the
+                                    second half of a huge-page pair (RC_HUGE_ON) */
     size_t bytes_high_water;   /**< most bytes_from_os at once */
     size_t max_bytes;          /**< the cap (0 = none) */
     uint64_t failed_allocs;    /**< requests refused (cap, OS or hook failure) */

@@ -38,6 +38,7 @@ void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out) {
     out->bytes_in_use += h->large_payload;
     out->bytes_requested = h->mode == RC_MODE_DEBUG ? h->debug_requested : out->bytes_in_use;
     out->bytes_from_os = h->bytes_os;
+    out->arena_bytes_ahead = h->partner ? RC_ARENA_SIZE : 0;
     out->bytes_high_water = h->bytes_os_high;
     out->max_bytes = h->max_bytes;
     out->failed_allocs = h->failed;
@@ -81,6 +82,8 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out) {
     fprintf(out, "%-34s %zu\n", "bytes in use", s.bytes_in_use);
     fprintf(out, "%-34s %zu\n", "bytes requested", s.bytes_requested);
     fprintf(out, "%-34s %zu\n", "bytes held from the system", s.bytes_from_os);
+    if (s.arena_bytes_ahead)
+        fprintf(out, "%-34s %zu\n", "  of which mapped ahead (huge page)", s.arena_bytes_ahead);
     fprintf(out, "%-34s %zu\n", "bytes held, high water", s.bytes_high_water);
     if (s.max_bytes)
         fprintf(out, "%-34s %zu\n", "cap (max_bytes)", s.max_bytes);
