@@ -2,7 +2,9 @@
  * src/alloc/heap.c — heaps, pools, arenas and large blocks.
  *
  * Layering, bottom up (see internal.h for the picture of an arena):
- *   arena:  1 MiB from the raw hooks, registered in the arena map;
+ *   arena:  1 MiB from the raw hooks, registered in the arena map (with
+ *           huge pages on, a growing heap maps two at once and keeps the
+ *           second, its "partner", for the next arena: arena_memory);
  *   pool:   16 KiB of one size class, its descriptor in the arena header;
  *   block:  what rc_malloc returns.
  *
