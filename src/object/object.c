@@ -146,23 +146,11 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     return o;
 }
 
-void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
-    /* Fast path: a small object of a type this heap knows (its slot holds
-     * what to do), a block in the cache, no collection due. */
-    rc_objstate *st;
-    if (RC_UNLIKELY(!h || !t || extra || !(st = rc_heap_layer(h, RC_LAYER_OBJECT))))
-        return new_slow(h, t, extra);
-    const rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
-    unsigned units = slot->units;
-    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-    if (RC_UNLIKELY(slot->type != t || units == 0 ||
-                    (slot->gc && (!gs || gs->count[0] + 1 > gs->trigger))))
-        return new_slow(h, t, extra);
-    rc_block *b = rc__cache_pop(&h->cache[units - 1]);
-    if (RC_UNLIKELY(b == NULL))
-        return new_slow(h, t, extra);
-    uint64_t *z = (uint64_t *)b; /* zero whole 16-byte units of the class */
-    switch (units) {         /* small objects: straight-line stores */
+/* Zero the first `units` 16-byte units of a fresh block: straight-line
+ * stores for the small objects that are the common case. */
+static inline void zero_units(rc_block *b, unsigned units) {
+    uint64_t *z = (uint64_t *)b;
+    switch (units) {
     default:
         for (unsigned u = 4; u < units; u++)
             z[2 * u] = z[2 * u + 1] = 0;
@@ -179,12 +167,36 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     case 1:
         z[0] = z[1] = 0;
     }
-    size_t prefix = slot->gc ? sizeof(rc_objhead) + sizeof(rc_gchead) : sizeof(rc_objhead);
-    void *o = init_object(st, (char *)b, prefix, slot->info);
-    if (slot->gc) {
-        gs->count[0]++;
-        rc__gc_link_new(gs, o);
+}
+
+void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
+    /* Fast path: a small object of a type this heap knows (its slot holds
+     * what to do), a block in the cache, no collection due.  t == NULL needs
+     * no test of its own: it matches only an empty slot, whose units are 0. */
+    rc_objstate *st;
+    if (RC_UNLIKELY(!h || extra || !(st = rc_heap_layer(h, RC_LAYER_OBJECT))))
+        return new_slow(h, t, extra);
+    const rc_type_slot *slot = &st->lookup[((uintptr_t)t >> 4) & 63];
+    unsigned units = slot->units;
+    if (RC_UNLIKELY(slot->type != t || units == 0))
+        return new_slow(h, t, extra);
+    if (RC_LIKELY(!slot->gc)) { /* its own branch: nothing kept across it */
+        rc_block *b = rc__cache_pop(&h->cache[units - 1]);
+        if (RC_UNLIKELY(b == NULL))
+            return new_slow(h, t, extra);
+        zero_units(b, units);
+        return init_object(st, (char *)b, sizeof(rc_objhead), slot->info);
     }
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    if (RC_UNLIKELY(!gs || gs->count[0] + 1 > gs->trigger))
+        return new_slow(h, t, extra);
+    rc_block *b = rc__cache_pop(&h->cache[units - 1]);
+    if (RC_UNLIKELY(b == NULL))
+        return new_slow(h, t, extra);
+    zero_units(b, units);
+    void *o = init_object(st, (char *)b, sizeof(rc_objhead) + sizeof(rc_gchead), slot->info);
+    gs->count[0]++;
+    rc__gc_link_new(gs, o);
     return o;
 }
 
