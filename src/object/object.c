@@ -329,12 +329,22 @@ RC_NOINLINE static void drain(rc_objstate *st) {
 RC_NOINLINE static void finalize_or_resurrect(void *o);
 
 /* A leaf object (no destroy, no traverse, no GC head) has nothing to
- * release: its block is freed at once. */
-RC_INLINE void free_leaf(rc_objstate *st, void *o, rc_arena *a) {
+ * release: it is uncounted, its header marked dead, its block freed. */
+RC_INLINE char *leaf_forget(rc_objstate *st, void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
     st->live_of[hd->info & RC_INFO_TYPE_MASK]--;
     hd->info = 0;
-    rc__free_in_arena(a, (char *)o - sizeof(rc_objhead));
+    return (char *)o - sizeof(rc_objhead);
+}
+
+/* a: the leaf's arena, or NULL. */
+RC_INLINE void free_leaf(rc_objstate *st, void *o, rc_arena *a) {
+    rc__free_in_arena(a, leaf_forget(st, o));
+}
+
+/* rc__dealloc's fast path, where the arena is known: no test of a. */
+RC_INLINE void free_leaf_in_arena(rc_objstate *st, void *o, rc_arena *a) {
+    rc__free_in_known_arena(a, leaf_forget(st, o));
 }
 
 /* The common death of a container: no finalizer to run, no weakref, not too
@@ -370,29 +380,43 @@ RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsi
     dealloc_container(st, o, a);
 }
 
-void rc__dealloc(void *o) {
+/* rc__dealloc of an object outside every arena: a large block, or any
+ * block of a malloc-mode heap.  Out of line, so that the fast path keeps
+ * nothing across a call. */
+RC_NOINLINE static void dealloc_outside_arenas(void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);
-    rc_arena *a = rc_arena_map_lookup(o); /* the block's arena, if a pool block */
     hd->refcnt = 0; /* during destroy, a stray decref of o cannot free it again */
-    if (RC_LIKELY(a != NULL)) {
-        rc_objstate *st = rc_heap_layer(a->heap, RC_LAYER_OBJECT);
-        uint32_t info = hd->info;
-        unsigned tf = st->tflags[info & RC_INFO_TYPE_MASK];
-        if (RC_LIKELY(!(info & RC_OF_WEAKREFD))) {
-            if (RC_LIKELY(tf == RC_TF_LEAF)) {
-                free_leaf(st, o, a); /* the common small case: no call, no registers saved */
-                return;
-            }
-            if (RC_LIKELY(tf == 0 && st->depth < RC_DEALLOC_DEPTH)) {
-                dealloc_container(st, o, a);
-                return;
-            }
-        }
-        dealloc_slow(st, o, a, tf);
+    rc_objstate *st = rc_heap_layer(rc_heap_of(o), RC_LAYER_OBJECT);
+    dealloc_slow(st, o, NULL, st->tflags[hd->info & RC_INFO_TYPE_MASK]);
+}
+
+void rc__dealloc(void *o) {
+    /* rc_decref leaves the count at 1 in memory.  A leaf is freed at once,
+     * nothing can see its count, and the free's link overwrites the header;
+     * every other path sets the count to 0 first, so that a stray decref
+     * during finalize or destroy cannot free o again. */
+    if (RC_UNLIKELY(!rc_arena_map_test(o))) {
+        dealloc_outside_arenas(o);
         return;
     }
-    rc_objstate *st = rc_heap_layer(rc_heap_of(o), RC_LAYER_OBJECT); /* a large block */
-    dealloc_slow(st, o, NULL, st->tflags[hd->info & RC_INFO_TYPE_MASK]);
+    rc_arena *a = (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+    rc_objhead *hd = RC_OBJHEAD(o);
+    rc_objstate *st = rc_heap_layer(a->heap, RC_LAYER_OBJECT);
+    uint32_t info = hd->info;
+    unsigned tf = st->tflags[info & RC_INFO_TYPE_MASK];
+    if (RC_LIKELY(!(info & RC_OF_WEAKREFD))) {
+        if (RC_LIKELY(tf == RC_TF_LEAF)) {
+            free_leaf_in_arena(st, o, a); /* the common small case: no call, no register saved */
+            return;
+        }
+        hd->refcnt = 0;
+        if (RC_LIKELY(tf == 0 && st->depth < RC_DEALLOC_DEPTH)) {
+            dealloc_container(st, o, a);
+            return;
+        }
+    }
+    hd->refcnt = 0;
+    dealloc_slow(st, o, a, tf);
 }
 
 /* Step 1: the finalizer (once), then the weakrefs (their callbacks may
