@@ -285,6 +285,86 @@ static void check_collection(graph *g, rc_heap *h, int gen) {
     CHECK_EQ(damaged, 0);
 }
 
+/* ---- Children made before their parents ------------------------------------------------- */
+
+/* A binary tree built bottom up, as GCBench's MakeTree: both subtrees first,
+ * then the node holding them, so each child sits before its parent in the
+ * generation's list and the marking scan meets it before anything shows it
+ * reachable.  Every `every`-th node also holds a 2-cycle that is garbage
+ * once the tree is dropped.  Counts the nodes made in *nodes. */
+static tnode *post_order_tree(rc_heap *h, int depth, size_t *nodes, size_t every) {
+    tnode *l = depth > 0 ? post_order_tree(h, depth - 1, nodes, every) : NULL;
+    tnode *r = depth > 0 ? post_order_tree(h, depth - 1, nodes, every) : NULL;
+    tnode *n = tn_new(h, &tnode_type, (long)*nodes);
+    ++*nodes;
+    tn_set(n, 0, l);
+    tn_set(n, 1, r);
+    rc_decref(l);
+    rc_decref(r);
+    if (every && *nodes % every == 0) { /* a cycle hanging off the node */
+        tnode *a = tn_new(h, &tnode_type, -1), *b = tn_new(h, &tnode_type, -1);
+        tn_set(a, 0, b);
+        tn_set(b, 0, a);
+        tn_set(n, 2, a);
+        rc_decref(a);
+        rc_decref(b);
+    }
+    return n;
+}
+
+/* Every node of the tree under n is still there, links intact. */
+static size_t tree_nodes(const tnode *n) {
+    if (!n)
+        return 0;
+    return 1 + tree_nodes(n->ref[0]) + tree_nodes(n->ref[1]);
+}
+
+static void test_children_before_parents(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    size_t nodes = 0;
+    int depth = GCTEST_ON_VALGRIND() ? 9 : 14;
+    tnode *roots[3];
+    for (int i = 0; i < 3; i++)
+        roots[i] = post_order_tree(h, depth, &nodes, 7);
+    size_t cycles = nodes / 7;
+    CHECK_EQ(rc_live_objects(h), nodes + 2 * cycles);
+    /* Everything is reachable from the three roots, which come last in the
+     * list: the scan has to bring back every other object it passed. */
+    for (int gen = 0; gen <= 2; gen++) {
+        CHECK_EQ(rc_gc_collect(h, gen), 0);
+        CHECK_EQ(rc_live_objects(h), nodes + 2 * cycles);
+    }
+    /* Drop the cycles' links from the middle tree: those become garbage. */
+    size_t dropped = 0;
+    tnode *stack[64];
+    int sp = 0;
+    stack[sp++] = roots[1];
+    while (sp > 0) {
+        tnode *n = stack[--sp];
+        if (n->ref[2]) {
+            tn_set(n, 2, NULL);
+            dropped++;
+        }
+        for (int k = 0; k < 2; k++)
+            if (n->ref[k] && sp < 64)
+                stack[sp++] = n->ref[k];
+    }
+    CHECK_GT(dropped, 0);
+    CHECK_EQ(rc_gc_collect(h, 2), 2 * dropped);
+    CHECK_EQ(rc_live_objects(h), nodes + 2 * (cycles - dropped));
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(tree_nodes(roots[i]), nodes / 3);
+    /* Dropping the roots frees the trees by reference counting; the cycles
+     * left are the collector's. */
+    for (int i = 0; i < 3; i++)
+        rc_decref(roots[i]);
+    CHECK_EQ(rc_live_objects(h), 2 * (cycles - dropped));
+    CHECK_EQ(rc_gc_collect(h, 2), 2 * (cycles - dropped));
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+}
+
 static void test_random_graphs(void) {
     size_t n = gct_scale(60000);
     for (uint64_t seed = 1; seed <= 3; seed++) {
@@ -554,6 +634,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_deep_reachable_chain);
     RUN_TEST(test_deep_cycle);
     RUN_TEST(test_tree_of_cycles);
+    RUN_TEST(test_children_before_parents);
     RUN_TEST(test_random_graphs);
     RUN_TEST(test_random_graphs_with_resurrection);
     RUN_TEST(test_parallel_heaps);
