@@ -91,6 +91,11 @@ static size_t gclist_size(const rc_gchead *l) {
 
 /* ---- Tracking --------------------------------------------------------------------- */
 
+/* The collector's bits in an object's header, all cleared when it leaves the
+ * collector (untracked or freed). */
+#define RC_OF_GC_STATE \
+    (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE)
+
 static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen);
 
 /* The automatic trigger (CPython's collect_generations): the oldest
@@ -136,7 +141,7 @@ void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
     rc_gchead *g = RC_GCHEAD(o);
     g->prev->next = g->next;
     g->next->prev = g->prev;
-    hd->info = info & ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1);
+    hd->info = info & ~RC_OF_GC_STATE;
     if (gs->deleting && (info & RC_OF_COLLECTING))
         rc__gc_report_freed(h, o);
 }
@@ -151,7 +156,7 @@ void rc_gc_untrack(void *o) {
         if (hd->info & RC_OF_OLD)
             ((rc_gcstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_GC))->old_count--;
         gclist_unlink(RC_GCHEAD(o));
-        hd->info &= ~(RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1);
+        hd->info &= ~RC_OF_GC_STATE;
     }
 }
 
@@ -175,12 +180,14 @@ static bool in_collected_set(const void *o) {
     return (rc_info(o) & (RC_OF_GC | RC_OF_COLLECTING)) == (RC_OF_GC | RC_OF_COLLECTING);
 }
 
-/* gc_refs = refcount; from here until partition, only `next` links hold. */
+/* gc_refs = refcount; from here until partition, only `next` links hold.
+ * (Used by the resurrection pass, on the first pass's unreachable list,
+ * whose objects still carry RC_OF_UNREACHABLE: it is cleared here.) */
 static void update_refs(rc_gchead *list) {
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
         SET_GC_REFS(g, hd->refcnt);
-        hd->info |= RC_OF_COLLECTING;
+        hd->info = (hd->info | RC_OF_COLLECTING) & ~RC_OF_UNREACHABLE;
     }
 }
 
@@ -223,13 +230,16 @@ static void visit_subtract_set(void *child, void *arg) {
         SET_GC_REFS(g, GC_REFS(g) - 1);
 }
 
-static void update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen) {
+static size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen) {
     uint32_t excluded = excluded_bits(gen);
+    size_t n = 0;
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
         touch(RC_OBJHEAD(o), g);
         for_each_ref(type_of(st, o), o, visit_subtract_set, &excluded);
+        n++;
     }
+    return n;
 }
 
 static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
@@ -270,12 +280,20 @@ static void visit_reachable(void *child, void *arg) {
  * subtract_refs: an object with gc_refs > 0 is reachable — it stays, its
  * `prev` link is restored and its children are marked reachable; an object
  * with gc_refs == 0 moves to `unreachable` for now (flagged), and comes back
- * (scanned next) if a reachable object later turns out to refer to it.  Reachable objects
- * leave with RC_OF_COLLECTING and `clear_bits` cleared and `set_bits` set; unreachable ones
- * keep RC_OF_COLLECTING and RC_OF_UNREACHABLE.  Returns the number kept. */
+ * (scanned next) if a reachable object later turns out to refer to it.
+ * Reachable objects leave with RC_OF_COLLECTING and `clear_bits` cleared and
+ * `set_bits` set.  Unreachable ones keep RC_OF_COLLECTING and
+ * RC_OF_UNREACHABLE (cleared again when an object leaves the set: by
+ * update_refs for the resurrection pass, release_to for survivors, and the
+ * untrack and free paths) and lose RC_OF_OLD, so that old_count never counts
+ * them.  *finalizers becomes true if an object that went to `unreachable`
+ * has a finalizer still to run (it may have come back since: the flag may
+ * say true for nothing, never false for something).  Returns the number
+ * kept. */
 static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                               uint32_t clear_bits, uint32_t set_bits) {
+                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
     size_t kept = 0;
+    bool fin = false;
     rc_gchead *prev = list;
     for (rc_gchead *g = list->next; g != list; g = prev->next) {
         void *o = RC_FROM_GCHEAD(g);
@@ -287,29 +305,16 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
             prev = g;
             kept++;
         } else {
+            uint32_t info = hd->info;
             prev->next = g->next;
-            hd->info |= RC_OF_UNREACHABLE;
+            hd->info = (info | RC_OF_UNREACHABLE) & ~RC_OF_OLD;
+            fin |= (st->tflags[info & RC_INFO_TYPE_MASK] & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED);
             gclist_append(unreachable, g);
         }
     }
     list->prev = prev;
+    *finalizers = fin;
     return kept;
-}
-
-/* Clear the marks of the unreachable list; count it, and say whether any of
- * its objects has a finalizer still to run. */
-static size_t settle_unreachable(const rc_objstate *st, rc_gchead *unreachable, bool *finalizers) {
-    size_t n = 0;
-    *finalizers = false;
-    for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next) {
-        rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        uint32_t info = hd->info;
-        if ((st->tflags[info & RC_INFO_TYPE_MASK] & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED))
-            *finalizers = true;
-        hd->info = info & ~(RC_OF_UNREACHABLE | RC_OF_OLD);
-        n++;
-    }
-    return n;
 }
 
 /* Move every object of `from` to `to`, clearing their collection flag; into
@@ -319,7 +324,7 @@ static void release_to(rc_gcstate *gs, rc_gchead *from, rc_gchead *to) {
     bool gen1 = to == &gs->gen[1];
     for (rc_gchead *g = from->next; g != from; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN);
+        hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN | RC_OF_UNREACHABLE);
         if (old) {
             hd->info &= ~RC_OF_GEN1;
             if (!(hd->info & RC_OF_OLD)) {
@@ -362,9 +367,8 @@ static void handle_resurrected(rc_gcstate *gs, const rc_objstate *st, rc_gchead 
     gclist_init(&still);
     update_refs(unreachable);
     subtract_refs(st, unreachable);
-    move_unreachable(st, unreachable, &still, 0, 0); /* resurrected ones stay */
     bool unused;
-    settle_unreachable(st, &still, &unused);
+    move_unreachable(st, unreachable, &still, 0, 0, &unused); /* resurrected ones stay */
     release_to(gs, unreachable, old);
     gclist_merge(&still, unreachable);
 }
@@ -460,12 +464,12 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
 
     rc_gchead unreachable;
     gclist_init(&unreachable);
-    update_and_subtract(st, young, gen);
+    size_t examined = update_and_subtract(st, young, gen);
     /* survivors move up: to generation 1, or to the oldest */
-    size_t survivors = move_unreachable(st, young, &unreachable, RC_OF_GEN1,
-                                        gen >= 1 ? RC_OF_OLD : RC_OF_GEN1);
     bool finalizers;
-    size_t found = settle_unreachable(st, &unreachable, &finalizers);
+    size_t survivors = move_unreachable(st, young, &unreachable, RC_OF_GEN1,
+                                        gen >= 1 ? RC_OF_OLD : RC_OF_GEN1, &finalizers);
+    size_t found = examined - survivors;
     if (gen == RC_GC_GENERATIONS - 1) {
         gs->old_count = survivors;
         gs->long_lived_total = survivors;

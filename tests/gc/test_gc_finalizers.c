@@ -161,6 +161,56 @@ static void test_resurrection_only_once(void) {
     GCT_END_HEAP(h);
 }
 
+/* A finalizer that resurrects its object and takes it out of the collector
+ * while the collection is still going on (the object is in the unreachable
+ * set, with the collection's marks on it).  Tracked again later, it must
+ * behave as any container: survive while held, be found in a cycle once
+ * dropped, and leave the generations consistent. */
+static void lazarus_untracked(tnode *self) {
+    save_ref(self);
+    rc_gc_untrack(self);
+}
+
+static void test_untracked_by_its_finalizer(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    reset_counters();
+    tnode *laz = tn_new(h, &tfin_type, 1);
+    tnode *mate = tn_new(h, &tnode_type, 2);
+    tn_set(laz, 0, mate); /* a 2-cycle, garbage once dropped */
+    tn_set(mate, 0, laz);
+    laz->on_finalize = lazarus_untracked;
+    rc_decref(mate);
+    rc_decref(laz);
+    CHECK_EQ(rc_gc_collect(h, 2), 0); /* resurrected: nothing found */
+    CHECK_EQ(g_nsaved, 1);
+    CHECK(!rc_gc_is_tracked(laz));
+    CHECK(rc_gc_is_tracked(mate)); /* it came back with laz, still tracked */
+    CHECK_EQ(rc_live_objects(h), 2);
+    /* Tracked again, and the mate held from outside too, so that a full
+     * collection meets the mate first (it has been in generation 2 since the
+     * first collection) and marks laz through it before laz's own turn:
+     * laz must carry none of the first collection's marks by then. */
+    save_ref(mate);
+    rc_gc_track(laz);
+    CHECK(rc_gc_is_tracked(laz));
+    for (int gen = 2; gen >= 0; gen--) {
+        CHECK_EQ(rc_gc_collect(h, gen), 0);
+        CHECK_EQ(rc_live_objects(h), 2);
+    }
+    CHECK_EQ(rc_gc_collect(h, 2), 0);
+    CHECK_EQ(gct_in_generation(h, 2, laz), 1);
+    /* Dropped: the cycle is garbage now (the finalizer already ran once). */
+    drop_saved();
+    CHECK_EQ(rc_gc_collect(h, 2), 2);
+    CHECK_EQ(gct_fin_total, 1);
+    CHECK_EQ(rc_live_objects(h), 0);
+    CHECK_EQ(rc_gc_generation_size(h, 0) + rc_gc_generation_size(h, 1) +
+                 rc_gc_generation_size(h, 2),
+             0);
+    GCT_END_HEAP(h);
+}
+
 /* test_resurrection_is_transitive: Lazarus <-> cargo (a self-loop too);
  * Lazarus resurrects itself; the cargo comes back with it, intact. */
 static void test_resurrection_is_transitive(void) {
@@ -653,5 +703,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_trashcan_deep);
     RUN_TEST(test_finalizer_makes_garbage);
     RUN_TEST(test_gc_api_from_finalizers);
+    RUN_TEST(test_untracked_by_its_finalizer);
     return check_summary();
 }
