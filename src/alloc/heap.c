@@ -104,9 +104,15 @@ void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint6
 
 /* ---- Accounting -------------------------------------------------------------- */
 
-/* May the heap take `n` more bytes from the system? */
+/* Would `n` more bytes from the system stay within the cap? */
+static bool os_fits(const rc_heap *h, size_t n) {
+    return !h->max_bytes || (n <= h->max_bytes && h->bytes_os <= h->max_bytes - n);
+}
+
+/* May the heap take `n` more bytes from the system?  A refusal counts as a
+ * failed request. */
 static bool os_budget(rc_heap *h, size_t n) {
-    if (h->max_bytes && (n > h->max_bytes || h->bytes_os > h->max_bytes - n)) {
+    if (!os_fits(h, n)) {
         h->failed++;
         return false;
     }
@@ -200,8 +206,7 @@ static void *arena_memory(rc_heap *h, bool *populated) {
         return mem;
     }
     bool growing = h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc_os_hooks.arena_alloc;
-    if (growing && h->huge_pages && (!h->max_bytes || (RC_PAIR_SIZE <= h->max_bytes &&
-                                      h->bytes_os <= h->max_bytes - RC_PAIR_SIZE))) {
+    if (growing && h->huge_pages && os_fits(h, RC_PAIR_SIZE)) { /* no room: not a failure */
         char *pair = h->hooks.arena_alloc(h->hooks.ctx, RC_PAIR_SIZE, RC_PAIR_SIZE);
         if (pair) {
             rc_os_prefer_huge(pair, RC_PAIR_SIZE);
@@ -246,8 +251,7 @@ static rc_arena *arena_new(rc_heap *h) {
     a->bucket = -1;
     for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++) {
         a->pools[i].cls = RC_POOL_UNUSED;
-        a->cls_of[i] = RC_CLS_SLOW;
-        a->cache_of[i] = NULL;
+        a->cls_of[i] = RC_CLS_SLOW; /* cache_of[i] is NULL from the memset */
     }
     a->all_next = h->arenas;
     if (h->arenas)
