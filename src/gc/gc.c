@@ -91,11 +91,6 @@ static size_t gclist_size(const rc_gchead *l) {
 
 /* ---- Tracking --------------------------------------------------------------------- */
 
-/* The collector's bits in an object's header, all cleared when it leaves the
- * collector (untracked or freed). */
-#define RC_OF_GC_STATE \
-    (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE)
-
 static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen);
 
 /* The automatic trigger (CPython's collect_generations): the oldest

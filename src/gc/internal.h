@@ -121,6 +121,11 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
     gclist_append(&gs->gen[0], RC_GCHEAD(o));
 }
 
+/* The collector's bits in an object's header, all cleared when it leaves the
+ * collector (untracked or freed). */
+#define RC_OF_GC_STATE \
+    (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE)
+
 /* Take a dying container out of its generation list (reporting it if a
  * collection is freeing it as garbage); its GC head is free afterwards, which
  * the deferred-dealloc list relies on.  The rare cases (an old object, or one
@@ -139,7 +144,7 @@ static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
     rc_gchead *g = RC_GCHEAD(o);
     g->prev->next = g->next;
     g->next->prev = g->prev;
-    hd->info = info & ~(RC_OF_TRACKED | RC_OF_FROZEN | RC_OF_GEN1);
+    hd->info = info & ~RC_OF_GC_STATE;
 }
 
 /* A container is being freed: detached, and counted as a deallocation. */
