@@ -169,6 +169,15 @@ static inline void zero_units(rc_block *b, unsigned units) {
     }
 }
 
+/* A block of `units` 16-byte units from the heap's cache, zeroed; NULL
+ * when the cache is empty (the caller goes slow). */
+static inline rc_block *pop_zeroed(rc_heap *h, unsigned units) {
+    rc_block *b = rc__cache_pop(&h->cache[units - 1]);
+    if (RC_LIKELY(b != NULL))
+        zero_units(b, units);
+    return b;
+}
+
 void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     /* Fast path: a small object of a type this heap knows (its slot holds
      * what to do), a block in the cache, no collection due.  t == NULL needs
@@ -181,19 +190,17 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     if (RC_UNLIKELY(slot->type != t || units == 0))
         return new_slow(h, t, extra);
     if (RC_LIKELY(!slot->gc)) { /* its own branch: nothing kept across it */
-        rc_block *b = rc__cache_pop(&h->cache[units - 1]);
+        rc_block *b = pop_zeroed(h, units);
         if (RC_UNLIKELY(b == NULL))
             return new_slow(h, t, extra);
-        zero_units(b, units);
         return init_object(st, (char *)b, sizeof(rc_objhead), slot->info);
     }
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (RC_UNLIKELY(!gs || gs->count[0] + 1 > gs->trigger))
         return new_slow(h, t, extra);
-    rc_block *b = rc__cache_pop(&h->cache[units - 1]);
+    rc_block *b = pop_zeroed(h, units);
     if (RC_UNLIKELY(b == NULL))
         return new_slow(h, t, extra);
-    zero_units(b, units);
     void *o = init_object(st, (char *)b, sizeof(rc_objhead) + sizeof(rc_gchead), slot->info);
     gs->count[0]++;
     rc__gc_link_new(gs, o);
@@ -353,6 +360,7 @@ RC_INLINE void free_leaf_in_arena(rc_objstate *st, void *o, rc_arena *a) {
  * cases so that only st, o and a live across the call to destroy: four
  * registers saved, not six. */
 RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a) {
+    RC_OBJHEAD(o)->refcnt = 0; /* during destroy, a stray decref cannot free o again */
     st->depth++;
     destroy_and_free(st, o, a);
     if (RC_UNLIKELY(st->depth == 1) && (st->pending_gc || st->npending))
@@ -364,6 +372,7 @@ RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a)
  * leaf with weakrefs, a large block, a deallocation nested too deep. */
 RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsigned tf) {
     rc_objhead *hd = RC_OBJHEAD(o);
+    hd->refcnt = 0; /* finalize_or_resurrect tells a resurrection by it */
     uint32_t info = hd->info;
     if (((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) || (info & RC_OF_WEAKREFD)) {
         finalize_or_resurrect(o);
@@ -384,17 +393,16 @@ RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsi
  * block of a malloc-mode heap.  Out of line, so that the fast path keeps
  * nothing across a call. */
 RC_NOINLINE static void dealloc_outside_arenas(void *o) {
-    rc_objhead *hd = RC_OBJHEAD(o);
-    hd->refcnt = 0; /* during destroy, a stray decref of o cannot free it again */
     rc_objstate *st = rc_heap_layer(rc_heap_of(o), RC_LAYER_OBJECT);
-    dealloc_slow(st, o, NULL, st->tflags[hd->info & RC_INFO_TYPE_MASK]);
+    dealloc_slow(st, o, NULL, st->tflags[rc_info(o) & RC_INFO_TYPE_MASK]);
 }
 
 void rc__dealloc(void *o) {
     /* rc_decref leaves the count at 1 in memory.  A leaf is freed at once,
      * nothing can see its count, and the free's link overwrites the header;
-     * every other path sets the count to 0 first, so that a stray decref
-     * during finalize or destroy cannot free o again. */
+     * dealloc_container and dealloc_slow, which run user code, set it to 0
+     * first, so that a stray decref during finalize or destroy cannot free o
+     * again. */
     if (RC_UNLIKELY(!rc_arena_map_test(o))) {
         dealloc_outside_arenas(o);
         return;
@@ -409,13 +417,11 @@ void rc__dealloc(void *o) {
             free_leaf_in_arena(st, o, a); /* the common small case: no call, no register saved */
             return;
         }
-        hd->refcnt = 0;
         if (RC_LIKELY(tf == 0 && st->depth < RC_DEALLOC_DEPTH)) {
             dealloc_container(st, o, a);
             return;
         }
     }
-    hd->refcnt = 0;
     dealloc_slow(st, o, a, tf);
 }
 
