@@ -302,6 +302,14 @@ static _Noreturn void usage(void)
     exit(2);
 }
 
+/* Call the rcgc or the system instance of a loop (the branch is outside it),
+ * with the caller's `use_rcgc` and `heap`. */
+#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+/* The same for the sized loops, which have a third instance (sdallocx). */
+#define RUN_SIZED(fn, ...)                                                                        \
+    (use_rcgc ? fn##rcgc(heap, __VA_ARGS__)                                                       \
+              : bench_sdallocx ? fn##sdallocx(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+
 /* ---- --threads: several threads at once ---------------------------------- */
 
 /* One thread of a --threads run: its own inputs (its own seed) and, for
@@ -342,7 +350,6 @@ static void *bench_thread_main(void *arg)
         heap = new_pool_heap();
         t->failed = heap == NULL;
     }
-#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
     if (!t->failed && t->wl == WL_CHURN && !t->compute)
         RUN(fill_, &in);
     pthread_barrier_wait(t->start); /* reached even after a failure: no one waits forever */
@@ -358,7 +365,6 @@ static void *bench_thread_main(void *arg)
     t->ns = now_ns() - t0;
     if (t->wl == WL_CHURN && !t->compute)
         RUN(drain_, &in);
-#undef RUN
     rc_heap_destroy(heap);
     return NULL;
 }
@@ -524,12 +530,6 @@ int main(int argc, char **argv)
         }
     }
 
-/* Call the rcgc or the system instance of a loop (the branch is outside it). */
-#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
-/* The same for the sized loops, which have a third instance (sdallocx). */
-#define RUN_SIZED(fn, ...)                                                                        \
-    (use_rcgc ? fn##rcgc(heap, __VA_ARGS__)                                                       \
-              : bench_sdallocx ? fn##sdallocx(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
 
     const long base_peak_kib = peak_rss_kib();
     const long base_own_kib = own_peak_rss_kib();
@@ -597,8 +597,6 @@ int main(int argc, char **argv)
         RUN(drain_, &in);
     if (heap != NULL)
         rc_heap_destroy(heap);
-#undef RUN
-#undef RUN_SIZED
 
     printf("result alloc=%s workload=%s live=%zu pairs=%zu ns_per_pair=%.3f"
            " peak_rss_kib=%ld base_rss_kib=%ld own_peak_kib=%ld heap_kib=%ld",
