@@ -778,9 +778,9 @@ RC_NOINLINE void *rc__malloc_slow(rc_heap *h, size_t n) {
     if (n > RC_SMALL_MAX)
         return large_alloc(h, n);
     unsigned c = rc_size_class(n);
-    if (!h->cache[c].head && !cache_refill(h, c))
-        return NULL;
     rc_cache *k = &h->cache[c];
+    if (!k->head && !cache_refill(h, c))
+        return NULL;
     void *b = rc__cache_pop(k);
     if (cache_doubled(k, rc_cache_live(k)))
         rc__cache_rebalance(k); /* report it */

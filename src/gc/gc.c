@@ -247,12 +247,9 @@ static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
 /* A child of an object found reachable: it is reachable too.  If the scan
  * already passed it (gc_refs was 0, so it sits in the unreachable list), it
  * goes back into the scanned list right after `arg`, the object being
- * scanned, so that it is scanned next, while its lines are still in the
- * cache.  (Appending it at the tail, as CPython does, scans it again only
- * at the end: on GCBench, where bottom-up trees put each child before its
- * parent and 30% of the objects scanned take this trip, collections of
- * generations 1 and 2 ran 14% and 29% faster with the insertion here.)  The
- * scan's list keeps only `next` links, so the insertion is two stores. */
+ * scanned, and is scanned next while its lines are still in the cache
+ * (CPython appends it at the tail; docs/gc.md, "Where a revived object
+ * goes").  The scan's list keeps only `next` links: two stores. */
 static void visit_reachable(void *child, void *arg) {
     if (!child || !in_collected_set(child))
         return;
