@@ -4,7 +4,8 @@
  * cleared before finalizers run, callbacks only for weakrefs that are
  * themselves reachable, callbacks that allocate and start collections,
  * many weakrefs to one object, weakrefs to non-containers, rc_weakref_count,
- * churn of the weakref table.
+ * churn of the weakref table, a callback that resurrects garbage without
+ * any finalizer.
  *
  * test_gc.py counterparts: test_bug1055820b (callbacks see cleared
  * weakrefs), test_bug1055820c (a callback run for an old object freed when
@@ -580,6 +581,59 @@ static void test_callback_collects_and_allocates(void) {
     GCT_END_HEAP(h);
 }
 
+/* A weakref callback may resurrect garbage without any finalizer: here the
+ * callback of a reachable weakref to `a` takes a reference to `b` (which it
+ * holds borrowed), in the cycle a <-> b -> c.  The collection checks the
+ * group again after the callbacks, so a, b and c survive untouched (no
+ * clear ran), while an unrelated garbage cycle collected alongside is freed;
+ * dropping the resurrected reference makes the group garbage again. */
+static tnode *g_raised;
+
+static void callback_resurrects(void *w, void *arg) {
+    (void)w;
+    rc_incref(arg);
+    g_raised = arg;
+}
+
+static void test_callback_resurrects_garbage(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    g_raised = NULL;
+    tnode *a = tn_new(h, &tnode_type, 1), *b = tn_new(h, &tnode_type, 2);
+    tnode *c = tn_new(h, &tnode_type, 3);
+    tn_set(a, 0, b);
+    tn_set(b, 0, a);
+    tn_set(b, 1, c);
+    rc_decref(c);
+    void *w = rc_weakref_new(a, callback_resurrects, b); /* held by the test: reachable */
+    if (!CHECK_NOT_NULL(w))
+        return;
+    tn_garbage_self(h, &tnode_type, 4); /* garbage that stays garbage */
+    tn_garbage_self(h, &tnode_type, 5);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_live_objects(h), 6);
+    CHECK_EQ(rc_gc_collect(h, 2), 2); /* only the two self-loops */
+    CHECK_PTR_EQ(g_raised, b);
+    CHECK_NULL(rc_weakref_get(w)); /* cleared before its callback ran */
+    CHECK_EQ(rc_live_objects(h), 4); /* a, b, c and the weakref */
+    CHECK_PTR_EQ(b->ref[0], a);
+    CHECK_PTR_EQ(a->ref[0], b);
+    CHECK_PTR_EQ(b->ref[1], c);
+    CHECK_EQ(a->clear_calls + b->clear_calls + c->clear_calls, 0);
+    CHECK_EQ(rc_refcount(a), 1);
+    CHECK_EQ(rc_refcount(c), 1);
+    CHECK(rc_gc_is_tracked(a) && rc_gc_is_tracked(b) && rc_gc_is_tracked(c));
+    /* the survivors moved up with the collection's other survivors (the
+     * weakref among them when it is tracked) */
+    CHECK_EQ(rc_gc_generation_size(h, 2), (size_t)(3 + (rc_gc_is_tracked(w) != 0)));
+    rc_decref(g_raised);
+    CHECK_EQ(rc_gc_collect(h, 2), 3);
+    CHECK_EQ(rc_live_objects(h), 1);
+    rc_decref(w);
+    GCT_END_HEAP(h);
+}
+
 /* A callback run by a refcount death (outside any collection) may start a
  * real collection: the dying target is still alive meanwhile and keeps
  * what it references. */
@@ -771,6 +825,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_weakref_created_by_finalizer_is_cleared);
     RUN_TEST(test_weakrefs_made_by_finalizer_all_cleared_first);
     RUN_TEST(test_callback_collects_and_allocates);
+    RUN_TEST(test_callback_resurrects_garbage);
     RUN_TEST(test_callback_collects_outside_collection);
     RUN_TEST(test_weakref_made_by_death_callback);
     RUN_TEST(test_deferred_weakref_stays_silent);
