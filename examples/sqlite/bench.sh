@@ -9,7 +9,9 @@
 # Two configurations (CONFIGS="memory file" picks): the database in memory,
 # and in a file (synchronous=OFF, in $TMPDIR or /tmp).  Prints the median wall
 # and CPU (user+sys) times, the ratio default/rcgc (above 1: rcgc faster) and
-# the median peak RSS of each.
+# the median peak RSS of each, then the heap's statistics table
+# (rc_heap_print_stats) after one more rcgc run of the in-memory workload
+# (STATS=0 leaves it out).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 prog="${1:-$here/../../build/examples/sqlite/rcgc-sqlite}"
@@ -55,3 +57,9 @@ for config in ${CONFIGS:-memory file}; do
     printf "%-8s %9.3f %9.3f %5.2fx   %9.3f %9.3f %5.2fx   %10d %10d %6.3f\n",
       w, rw, sw, sw / rw, rc, sc, sc / rc, rm, sm, rm / sm }'
 done
+
+if [ "${STATS:-1}" != 0 ]; then
+  echo
+  echo "rcgc heap after the in-memory workload ($rows rows): rcgc-sqlite --stats"
+  "$prog" --stats "$rows" 2>&1 >/dev/null
+fi
