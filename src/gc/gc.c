@@ -127,6 +127,8 @@ void rc__gc_report_freed(rc_heap *h, void *o) {
             o);
 }
 
+/* A dying object that a collection is examining or freeing (RC_OF_COLLECTING):
+ * reported when RC_GC_DEBUG_COLLECTABLE asks for it. */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     rc_objhead *hd = RC_OBJHEAD(o);
@@ -137,7 +139,7 @@ void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
     g->prev->next = g->next;
     g->next->prev = g->prev;
     hd->info = info & ~RC_OF_GC_STATE;
-    if (gs->deleting && (info & RC_OF_COLLECTING))
+    if (gs->deleting)
         rc__gc_report_freed(h, o);
 }
 

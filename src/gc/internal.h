@@ -128,29 +128,37 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
 
 /* Take a dying container out of its generation list (reporting it if a
  * collection is freeing it as garbage); its GC head is free afterwards, which
- * the deferred-dealloc list relies on.  The rare cases (an old object, or one
- * a collection is freeing) are out of line, so that the common path makes no
- * call: the deallocation path around it then saves fewer registers. */
+ * the deferred-dealloc list relies on.  An old object is uncounted from
+ * old_count here (most containers of a long-running program die old); only
+ * an object a collection is examining or freeing takes the out-of-line call,
+ * so that the common paths make none: the deallocation path around it then
+ * saves fewer registers.  gs is the heap's collector state (non-NULL once a
+ * container is tracked). */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o);
-static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
-    rc_objhead *hd = RC_OBJHEAD(o);
-    uint32_t info = hd->info;
-    if (!(info & RC_OF_TRACKED))
-        return;
-    if (RC_UNLIKELY(info & (RC_OF_OLD | RC_OF_COLLECTING))) {
+static inline void rc__gc_detach_tracked(rc_heap *h, rc_gcstate *gs, void *o, uint32_t info) {
+    if (RC_UNLIKELY(info & RC_OF_COLLECTING)) {
         rc__gc_detach_dying_rare(h, o);
         return;
     }
+    gs->old_count -= (info & RC_OF_OLD) != 0;
     rc_gchead *g = RC_GCHEAD(o);
     g->prev->next = g->next;
     g->next->prev = g->prev;
-    hd->info = info & ~RC_OF_GC_STATE;
+    RC_OBJHEAD(o)->info = info & ~RC_OF_GC_STATE;
+}
+
+static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
+    uint32_t info = RC_OBJHEAD(o)->info;
+    if (info & RC_OF_TRACKED)
+        rc__gc_detach_tracked(h, rc_heap_layer(h, RC_LAYER_GC), o, info);
 }
 
 /* A container is being freed: detached, and counted as a deallocation. */
 static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
-    rc__gc_detach_dying(h, o);
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    uint32_t info = RC_OBJHEAD(o)->info;
+    if (info & RC_OF_TRACKED)
+        rc__gc_detach_tracked(h, gs, o, info);
     /* allocations minus deallocations, tracked or not (as CPython) */
     if (gs)
         gs->count[0] -= gs->count[0] > 0;
