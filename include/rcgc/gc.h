@@ -33,6 +33,8 @@
 extern "C" {
 #endif
 
+/** Number of collected generations (0 young, 1, 2 oldest); the permanent
+ *  generation of rc_gc_freeze is numbered 3 where a generation is asked. */
 #define RC_GC_GENERATIONS 3
 
 /* Debug flags (rc_gc_set_debug), as CPython's gc module. */
@@ -49,12 +51,14 @@ extern "C" {
  *  callback), -1 for a bad generation. */
 RC_API intptr_t rc_gc_collect(rc_heap *h, int generation);
 
-/** Automatic collection on (the default) or off. */
+/** Automatic collection on (the default) or off.  rc_gc_collect works
+ *  either way; rc_gc_is_enabled answers 1 when on, 0 when off. */
 RC_API void rc_gc_enable(rc_heap *h);
 RC_API void rc_gc_disable(rc_heap *h);
 RC_API int rc_gc_is_enabled(rc_heap *h);
 
-/** Thresholds; threshold 0 == 0 disables automatic collection. */
+/** Thresholds (see the top of this file); threshold 0 == 0 disables
+ *  automatic collection.  rc_gc_get_threshold writes the three in use. */
 RC_API void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2);
 RC_API void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]);
 /** Counts: container allocations minus deallocations since the last
@@ -67,6 +71,7 @@ RC_API void rc_gc_get_count(rc_heap *h, long out[RC_GC_GENERATIONS]);
 RC_API void rc_gc_freeze(rc_heap *h);
 /** Move the permanent generation back to the oldest generation. */
 RC_API void rc_gc_unfreeze(rc_heap *h);
+/** Objects now in the permanent generation. */
 RC_API size_t rc_gc_freeze_count(rc_heap *h);
 
 /** Is o tracked by the collector?  (Only RC_TYPE_GC objects can be.) */
@@ -90,19 +95,28 @@ RC_API void rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
 /** Call fn for each object o refers to (its type's traverse). */
 RC_API void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg);
 
-/** Callbacks run at the start and the end of every collection. */
-typedef enum rc_gc_phase { RC_GC_START, RC_GC_STOP } rc_gc_phase;
+/** Callbacks run at the start and the end of every collection; the phase
+ *  says which. */
+typedef enum rc_gc_phase {
+    RC_GC_START, /**< before anything is examined */
+    RC_GC_STOP   /**< after the garbage was freed; the counts are final */
+} rc_gc_phase;
+/** What a callback is told about the collection. */
 typedef struct rc_gc_info {
-    int generation;
+    int generation;       /**< oldest generation being collected (0..2) */
     size_t collected;     /**< at RC_GC_STOP: objects freed or saved */
     size_t uncollectable; /**< at RC_GC_STOP: objects put in the garbage list */
 } rc_gc_info;
+/** A collection callback: h is the collecting heap, arg the pointer given
+ *  to rc_gc_callback_add.  It may allocate and free, but a collection it
+ *  asks for returns 0 (one is already running). */
 typedef void (*rc_gc_callback)(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void *arg);
 /** Add a callback (0) or fail for lack of memory (-1). */
 RC_API int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg);
 /** Remove the first callback registered with (cb, arg): 0, or -1 if none. */
 RC_API int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg);
 
+/** One generation's totals, as an entry of the gc module's get_stats(). */
 typedef struct rc_gc_gen_stats {
     size_t collections;   /**< collections of this generation */
     size_t collected;     /**< objects collected by them */
@@ -124,6 +138,7 @@ RC_API void rc_gc_garbage_clear(rc_heap *h);
 
 /** Debug flags and where their output goes (NULL: stderr). */
 RC_API void rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out);
+/** The flags last set by rc_gc_set_debug (0 by default). */
 RC_API unsigned rc_gc_get_debug(rc_heap *h);
 
 #ifdef __cplusplus

@@ -110,9 +110,11 @@ typedef struct rc_raw_hooks {
     void *ctx; /**< passed back to every hook */
     /** Return `size` bytes aligned to `align` (RC_ARENA_SIZE), or NULL. */
     void *(*arena_alloc)(void *ctx, size_t size, size_t align);
+    /** Give back an arena arena_alloc returned, with the same size. */
     void (*arena_free)(void *ctx, void *p, size_t size);
     /** Return `size` bytes aligned to 16, or NULL. */
     void *(*large_alloc)(void *ctx, size_t size);
+    /** Give back a block large_alloc (or large_realloc) returned, with its size. */
     void (*large_free)(void *ctx, void *p, size_t size);
     /** Optional: resize a large allocation (may move it).  NULL = alloc+copy+free. */
     void *(*large_realloc)(void *ctx, void *p, size_t old_size, size_t new_size);
@@ -133,6 +135,7 @@ typedef enum rc_error_kind {
                                   allocated with (debug mode) */
 } rc_error_kind;
 
+/** A private heap: opaque; made by rc_heap_new, ended by rc_heap_destroy. */
 typedef struct rc_heap rc_heap;
 
 /** A report from the debug allocator (or from rc_free on a pointer whose
@@ -151,6 +154,8 @@ typedef struct rc_error_report {
  *  freed nor reused (a leak, never corruption). */
 typedef void (*rc_error_handler)(const rc_error_report *report, void *ctx);
 
+/** How a heap is made (rc_heap_new).  Start from rc_heap_config_init (or
+ *  zero it) so that fields added later keep their defaults. */
 typedef struct rc_heap_config {
     rc_alloc_mode mode;          /**< RC_MODE_DEFAULT: environment, then pool */
     const rc_raw_hooks *hooks;   /**< NULL: mmap for arenas, malloc for large blocks */
@@ -158,7 +163,7 @@ typedef struct rc_heap_config {
                                       system (bytes_from_os); 0 = none.  The heap's own
                                       control block is not counted. */
     rc_error_handler on_error;   /**< NULL: print to stderr and abort() */
-    void *on_error_ctx;
+    void *on_error_ctx;          /**< passed back to on_error */
     rc_huge_pages huge_pages;    /**< RC_HUGE_DEFAULT: environment, then off */
 } rc_heap_config;
 
@@ -225,6 +230,7 @@ RC_API size_t rc_good_size(size_t n);
 
 /* ---- Statistics ------------------------------------------------------- */
 
+/** One size class's share of a heap (rc_heap_stats.classes). */
 typedef struct rc_class_stats {
     size_t block_size;   /**< bytes per block in this class */
     size_t pools;        /**< pools currently serving this class */
@@ -232,8 +238,9 @@ typedef struct rc_class_stats {
     size_t blocks_free;  /**< blocks available in those pools */
 } rc_class_stats;
 
+/** A heap's statistics, filled by rc_heap_get_stats. */
 typedef struct rc_heap_stats {
-    rc_class_stats classes[RC_NUM_CLASSES];
+    rc_class_stats classes[RC_NUM_CLASSES]; /**< classes[i]: blocks of (i+1)*16 bytes */
     size_t arenas;             /**< arenas held now */
     size_t arenas_high_water;  /**< most arenas held at once */
     size_t arenas_allocated;   /**< arenas taken from the system in total */

@@ -54,7 +54,7 @@ typedef void (*rc_visit_fn)(void *child, void *arg);
 /** A type descriptor.  Usually a static const struct of the user's; it must
  *  outlive every object of the type. */
 typedef struct rc_type {
-    const char *name;
+    const char *name; /**< for reports and rc_print_objects (may be NULL) */
     size_t size;    /**< bytes of the user's struct */
     unsigned flags; /**< RC_TYPE_GC, RC_TYPE_UNHASHABLE */
     /** Call visit(child, arg) for each strong reference held (NULL children
@@ -83,6 +83,8 @@ typedef struct rc_type {
 
 /* ---- Object header (internal layout, used by the inline functions) ------- */
 
+/** The 8 bytes in front of every object.  Public only so that rc_incref and
+ *  rc_decref can be inline; read it through rc_refcount, never write it. */
 typedef struct rc_objhead {
     uint32_t refcnt; /**< RC_IMMORTAL_REFCNT: immortal */
     uint32_t info;   /**< type index (low 15 bits) and flags */
@@ -95,6 +97,7 @@ typedef struct rc_objhead {
 /** Deallocations nested deeper than this are deferred to a work list. */
 #define RC_DEALLOC_DEPTH 64
 
+/** The header of object o (internal: for the inline functions). */
 #define RC_OBJHEAD(o) ((rc_objhead *)((char *)(o) - sizeof(rc_objhead)))
 
 /** Out-of-line part of rc_decref: the count reached zero. */
@@ -165,6 +168,8 @@ RC_API rc_heap *rc_heap_of(const void *o);
 /** Make o immortal: never freed (until its heap is destroyed); incref and
  *  decref leave it alone. */
 RC_API void rc_make_immortal(void *o);
+/** Is o immortal (its count is RC_IMMORTAL_REFCNT: rc_make_immortal, or a
+ *  count that reached it)? */
 RC_API int rc_is_immortal(const void *o);
 /** Has o's finalizer run? */
 RC_API int rc_is_finalized(const void *o);
@@ -174,7 +179,9 @@ RC_API size_t rc_sizeof(const void *o);
 RC_API void rc_traverse(void *o, rc_visit_fn visit, void *arg);
 
 /** Hash and equality as dict keys use them: the type's hash/eq, or identity.
- *  rc_hash returns false (and leaves *out alone) for unhashable objects. */
+ *  rc_hash returns false (and leaves *out alone) for unhashable objects;
+ *  rc_equal is true for the same object, else asks a's eq (or, if a's type
+ *  has none, b's eq with the operands swapped), else false. */
 RC_API bool rc_hash(const void *o, uint64_t *out);
 RC_API bool rc_equal(const void *a, const void *b);
 
