@@ -230,6 +230,171 @@ static void test_realloc_reports_overrun(void) {
     }
 }
 
+/* A double free is reported with the block's requested size and its
+ * allocation serial.  The serial is the one the block carried while live,
+ * as an RC_ERR_WRONG_SIZE report (which leaves the block alone) shows it:
+ * non-zero, different for two blocks and growing with allocation order. */
+static void test_double_free_reports_size_and_serial(void) {
+    test_report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    enum { K = 3 };
+    const size_t sizes[K] = {77, 2001, 77}; /* a pool block, a large one, another pool block */
+    unsigned char *p[K];
+    uint64_t serial[K];
+    for (int i = 0; i < K; i++) {
+        p[i] = rc_malloc(h, sizes[i]);
+        if (!CHECK_NOT_NULL(p[i])) {
+            rc_heap_destroy(h);
+            return;
+        }
+    }
+    /* what each block's serial is, before any free */
+    for (int i = 0; i < K; i++) {
+        rc_free_sized(h, p[i], sizes[i] + 1);
+        if (!CHECK_EQ(log.count, i + 1)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        CHECK_EQ(log.r[i].kind, RC_ERR_WRONG_SIZE);
+        CHECK_PTR_EQ(log.r[i].ptr, p[i]);
+        CHECK_EQ(log.r[i].size, sizes[i]);
+        serial[i] = log.r[i].serial;
+        CHECK_GT(serial[i], 0);
+        if (i > 0)
+            CHECK_GT(serial[i], serial[i - 1]);
+    }
+    for (int i = 0; i < K; i++)
+        rc_free(p[i]);
+    CHECK_EQ(log.count, K); /* the real frees are clean */
+    CHECK_EQ(bytes_held(h), 0);
+    /* the second frees, in another order than the allocations */
+    static const int order[K] = {1, 0, 2};
+    for (int j = 0; j < K; j++) {
+        int i = order[j];
+        rc_free(p[i]);
+        if (!CHECK_EQ(log.count, K + j + 1))
+            break;
+        const rc_error_report *r = &log.r[K + j];
+        CHECK_EQ(r->kind, RC_ERR_DOUBLE_FREE);
+        CHECK_PTR_EQ(r->ptr, p[i]);
+        CHECK_PTR_EQ(r->heap, h);
+        CHECK_EQ(r->size, sizes[i]);
+        CHECK_EQ(r->serial, serial[i]);
+        CHECK_STR_CONTAINS(r->message, "double free");
+    }
+    CHECK_EQ(log.bad_message, 0);
+    rc_heap_destroy(h);
+}
+
+/* rc_realloc of a block whose guard bytes in front were overwritten is an
+ * RC_ERR_UNDERRUN report, with the block's size and serial, and the
+ * realloc is abandoned: NULL, nothing allocated or freed, the data in
+ * place.  The block is still live: with its guard repaired it resizes and
+ * frees without a report. */
+static void test_realloc_reports_underrun(void) {
+    const size_t sizes[] = {40, 2000};
+    const ptrdiff_t at[] = {-1, -(ptrdiff_t)RC_DEBUG_GUARD_SIZE};
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t k = 0; k < 2; k++) {
+            for (int zero = 0; zero < 2; zero++) {
+                size_t n = sizes[i];
+                size_t to = zero ? 0 : 2 * n;
+                test_report_log log;
+                rc_heap *h = debug_heap(&log);
+                if (!CHECK_NOT_NULL(h))
+                    return;
+                unsigned char *p = rc_malloc(h, n);
+                if (!CHECK_NOT_NULL(p)) {
+                    rc_heap_destroy(h);
+                    return;
+                }
+                test_fill(p, n, 19);
+                size_t held = bytes_held(h);
+                rc_heap_stats before = test_stats(h);
+                p[at[k]] = 'u';
+                void *q = rc_realloc(h, p, to);
+                const rc_error_report *r = expect_one(&log, RC_ERR_UNDERRUN, p, h);
+                if (r) {
+                    CHECK_EQ(r->size, n);
+                    CHECK_GT(r->serial, 0);
+                }
+                CHECK_NULL(q);
+                CHECK_EQ(bytes_held(h), held);
+                rc_heap_stats after = test_stats(h);
+                CHECK_EQ(after.bytes_in_use, before.bytes_in_use);
+                CHECK_EQ(after.large_blocks, before.large_blocks);
+                CHECK_PATTERN(p, n, 19);
+                CHECK_PTR_EQ(rc_heap_of_block(p), h);
+
+                p[at[k]] = RC_DEBUG_GUARD_BYTE;
+                unsigned char *m = rc_realloc(h, p, 2 * n);
+                if (CHECK_NOT_NULL(m)) {
+                    CHECK_PATTERN(m, n, 19);
+                    rc_free(m);
+                }
+                CHECK_EQ(log.count, 1);
+                CHECK_EQ(bytes_held(h), 0);
+                rc_heap_destroy(h);
+            }
+        }
+    }
+}
+
+/* rc_realloc of a block already freed (still in the quarantine, so still
+ * recognised) is an RC_ERR_DOUBLE_FREE report with the block's size and
+ * serial, and is abandoned: NULL, no block allocated, nothing written to
+ * the freed one (it leaves the quarantine without a write-after-free
+ * report), and it is still a freed block (another free is reported too). */
+static void test_realloc_of_freed_block(void) {
+    const size_t sizes[] = {77, 2001};
+    for (size_t i = 0; i < 2; i++) {
+        const size_t n = sizes[i];
+        const size_t targets[] = {2 * n, n / 2, 0};
+        for (size_t t = 0; t < 3; t++) {
+            test_report_log log;
+            rc_heap *h = debug_heap(&log);
+            if (!CHECK_NOT_NULL(h))
+                return;
+            unsigned char *keep = rc_malloc(h, 50);
+            unsigned char *p = rc_malloc(h, n);
+            if (!CHECK_NOT_NULL(keep) || !CHECK_NOT_NULL(p)) {
+                rc_heap_destroy(h);
+                return;
+            }
+            memset(keep, 0x21, 50);
+            memset(p, 0x37, n);
+            rc_free(p);
+            CHECK_EQ(log.count, 0);
+            rc_heap_stats before = test_stats(h);
+            void *q = rc_realloc(h, p, targets[t]);
+            const rc_error_report *r = expect_one(&log, RC_ERR_DOUBLE_FREE, p, h);
+            if (r) {
+                CHECK_EQ(r->size, n);
+                CHECK_GT(r->serial, 0);
+            }
+            CHECK_NULL(q);
+            rc_heap_stats after = test_stats(h);
+            CHECK_EQ(after.bytes_requested, before.bytes_requested);
+            CHECK_EQ(after.bytes_in_use, before.bytes_in_use);
+            CHECK_EQ(after.large_blocks, before.large_blocks);
+            CHECK_ALL_BYTES(keep, 50, 0x21);
+
+            rc_free(p);
+            if (CHECK_EQ(log.count, 2)) {
+                CHECK_EQ(log.r[1].kind, RC_ERR_DOUBLE_FREE);
+                CHECK_EQ(log.r[1].serial, log.r[0].serial);
+            }
+            rc_free(keep);
+            rc_heap_trim(h); /* empties the quarantine, checking each block */
+            CHECK_EQ(log.count, 2);
+            CHECK_EQ(bytes_held(h), 0);
+            rc_heap_destroy(h);
+        }
+    }
+}
+
 /* Serials grow from block to block (seen through the reports). */
 static void test_serials_increase(void) {
     test_report_log log;
@@ -737,6 +902,9 @@ int main(int argc, char **argv) {
     RUN_TEST(test_underrun);
     RUN_TEST(test_double_free);
     RUN_TEST(test_realloc_reports_overrun);
+    RUN_TEST(test_double_free_reports_size_and_serial);
+    RUN_TEST(test_realloc_reports_underrun);
+    RUN_TEST(test_realloc_of_freed_block);
     RUN_TEST(test_serials_increase);
     RUN_TEST(test_wrong_heap);
     RUN_TEST(test_quarantine);

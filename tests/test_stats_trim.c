@@ -561,6 +561,175 @@ static void test_free_all_small_classes_scattered(void) {
     free(p);
 }
 
+/* ---- Fullest arena first ------------------------------------------------ */
+
+static uintptr_t arena_of(const void *p) { return (uintptr_t)p & ~(uintptr_t)(RC_ARENA_SIZE - 1); }
+
+static size_t pool_index_of(const void *p) {
+    return ((uintptr_t)p - arena_of(p)) / RC_POOL_SIZE;
+}
+
+/* Index (0..n-1) of the arena holding p in arenas[], or n if none. */
+static size_t which_arena(const uintptr_t *arenas, size_t n, const void *p) {
+    size_t k = 0;
+    while (k < n && arenas[k] != arena_of(p))
+        k++;
+    return k;
+}
+
+/* A new pool is taken from the fullest arena that has a free pool (fewest
+ * free pools), so that emptier arenas drain and can be given back
+ * (docs/allocator.md, "Fullest arena first").  That is the rule for pools:
+ * which block of a class comes next is another one (the pools with a free
+ * block first, the heap's cache of freed blocks before them).  So whole
+ * pools are freed here, and rc_heap_trim() (which returns cached blocks to
+ * their pools and empty pools to their arenas, but keeps arenas in use)
+ * leaves every remaining pool of the class full: each new block then needs
+ * a new pool, and the arena it lands in shows where pools come from.
+ *
+ * Three full arenas are made to have 40, 2 and 20 free pools (in the order
+ * they were mapped), the emptiest one touched last: only "fewest free pools"
+ * picks the second one, not the oldest, newest, most recently used or
+ * emptiest arena.  Once it is full the next pools come from the one with
+ * 20, then from the one with 40, which no new block needed until then: it
+ * empties out and trim gives it back. */
+static void test_fullest_arena_first(void) {
+    enum { SZ = 512, OTHER = 64 };
+    static const size_t free_pools[3] = {40, 2, 20}; /* per filled arena */
+    static const size_t first_freed[3] = {1, 10, 30}; /* first pool index freed */
+    const size_t per_pool = RC_POOL_SIZE / SZ;         /* any pool but pool 0 */
+    const size_t max_blocks = 5 * (RC_ARENA_SIZE / SZ);
+    unsigned char **p = calloc(max_blocks, sizeof *p);
+    unsigned char **q = calloc(max_blocks, sizeof *q);
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.huge_pages = RC_HUGE_OFF; /* one arena mapped at a time */
+    rc_heap *h = rc_heap_new(&cfg);
+    void *other = NULL;
+    uintptr_t ar[4];
+    size_t na = 0, n = 0, nq = 0;
+    rc_heap_stats st;
+    if (!CHECK_NOT_NULL(p) || !CHECK_NOT_NULL(q) || !CHECK_NOT_NULL(h))
+        goto out;
+
+    /* Fill three arenas: allocate until a block lands in a fourth (an arena
+     * is mapped only when no arena has a free pool left). */
+    while (n < max_blocks && na < 4) {
+        p[n] = rc_malloc(h, SZ);
+        if (!CHECK_NOT_NULL(p[n]))
+            goto out;
+        test_fill(p[n], SZ, (uint32_t)n);
+        if (which_arena(ar, na, p[n]) == na)
+            ar[na++] = arena_of(p[n]);
+        CHECK_EQ(which_arena(ar, na, p[n]), na - 1); /* arenas fill one after another */
+        n++;
+    }
+    if (!CHECK_EQ(na, 4))
+        goto out;
+    st = test_stats(h);
+    CHECK_EQ(st.arenas, 4);
+
+    /* The block in the fourth arena first; then the arenas that are to
+     * keep the fewest free pools; the emptiest one last. */
+    rc_free(p[n - 1]);
+    p[n - 1] = NULL;
+    static const size_t order[3] = {2, 1, 0};
+    for (size_t o = 0; o < 3; o++) {
+        size_t k = order[o];
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (!p[i] || which_arena(ar, 3, p[i]) != k)
+                continue;
+            size_t pi = pool_index_of(p[i]);
+            if (pi >= first_freed[k] && pi < first_freed[k] + free_pools[k]) {
+                rc_free(p[i]);
+                p[i] = NULL;
+            }
+        }
+    }
+    CHECK_EQ(rc_heap_trim(h), RC_ARENA_SIZE); /* the fourth arena, idle */
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.arenas, 3);
+    CHECK_EQ(st.arenas_freed, 1);
+    CHECK_EQ(st.pools_free, free_pools[0] + free_pools[1] + free_pools[2]);
+    /* every pool left with the class is full: no block to be had but from
+     * a new pool */
+    const rc_class_stats *cs = &st.classes[test_class_of(SZ)];
+    CHECK_EQ(cs->pools, 3 * (RC_ARENA_SIZE / RC_POOL_SIZE) - st.pools_free);
+    CHECK_EQ(cs->blocks_free, 0);
+
+    /* A pool for another class comes from the arena with 2 free pools. */
+    other = rc_malloc(h, OTHER);
+    if (CHECK_NOT_NULL(other))
+        CHECK_EQ(which_arena(ar, 3, other), 1);
+    /* Its last free pool serves the next blocks of the class, then the
+     * arena with 20 free pools serves them all, then the one with 40. */
+    const size_t want[3] = {(free_pools[1] - 1) * per_pool, free_pools[2] * per_pool, 1};
+    static const size_t from[3] = {1, 2, 0};
+    for (size_t step = 0; step < 3; step++) {
+        size_t wrong = 0;
+        for (size_t j = 0; j < want[step]; j++, nq++) {
+            q[nq] = rc_malloc(h, SZ);
+            if (!CHECK_NOT_NULL(q[nq]))
+                goto out;
+            test_fill(q[nq], SZ, (uint32_t)(max_blocks + nq));
+            wrong += which_arena(ar, 3, q[nq]) != from[step];
+        }
+        if (!CHECK_EQ(wrong, 0))
+            fprintf(stderr, "  (%zu of %zu new blocks not from arena %zu)\n", wrong, want[step],
+                    from[step]);
+    }
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.arenas_allocated, 4); /* no arena mapped for them */
+    CHECK_EQ(st.pools_free, free_pools[0] - 1);
+
+    /* The emptiest arena drains: free its blocks.  It stays mapped (at most
+     * as the spare, the one idle arena a heap keeps) until trim gives it
+     * back, and it alone. */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (p[i] && which_arena(ar, 3, p[i]) == 0) {
+            CHECK_PATTERN(p[i], SZ, (uint32_t)i);
+            rc_free(p[i]);
+            p[i] = NULL;
+        }
+    }
+    rc_free(q[nq - 1]);
+    q[--nq] = NULL;
+    CHECK_EQ(test_stats(h).arenas, 3);
+    CHECK_EQ(rc_heap_trim(h), RC_ARENA_SIZE);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_EQ(st.arenas, 2);
+    CHECK_EQ(st.arenas_freed, 2);
+    CHECK_EQ(st.arenas_allocated, 4);
+    CHECK_EQ(st.pools_free, 0);
+    /* the two fuller arenas kept every block */
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i])
+            CHECK_PATTERN(p[i], SZ, (uint32_t)i);
+    for (size_t j = 0; j < nq; j++)
+        CHECK_PATTERN(q[j], SZ, (uint32_t)(max_blocks + j));
+    size_t live = nq;
+    for (size_t i = 0; i + 1 < n; i++)
+        live += p[i] != NULL;
+    CHECK_EQ(st.classes[test_class_of(SZ)].blocks_used, live);
+    CHECK_EQ(st.classes[test_class_of(OTHER)].blocks_used, 1);
+
+out:
+    if (h) {
+        for (size_t i = 0; p && i < max_blocks; i++)
+            rc_free(p[i]);
+        for (size_t j = 0; q && j < max_blocks; j++)
+            rc_free(q[j]);
+        rc_free(other);
+        rc_heap_destroy(h);
+    }
+    free(p);
+    free(q);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_class_stats);
@@ -572,5 +741,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_high_water);
     RUN_TEST(test_arena_boundary_no_thrash);
     RUN_TEST(test_print_stats);
+    RUN_TEST(test_fullest_arena_first);
     return check_summary();
 }
