@@ -395,6 +395,46 @@ static void test_realloc_of_freed_block(void) {
     }
 }
 
+/* An underrun that reaches past the front guard into the debug header (17
+ * or more bytes before the block) is still an RC_ERR_UNDERRUN report to the
+ * block's heap, through its handler, for pool and large blocks alike: the
+ * large-block header in front of a large block's debug header says whose it
+ * is.  rc_free, rc_realloc and rc_usable_size report it and leave the block
+ * alone; rc_heap_of_block still finds the heap. */
+static void test_underrun_into_debug_header(void) {
+    const size_t sizes[] = {40, 2000, 70000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        test_report_log log;
+        rc_heap *h = debug_heap(&log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        unsigned char *p = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        test_fill(p, n, 23);
+        size_t held = bytes_held(h);
+        p[-(ptrdiff_t)RC_DEBUG_GUARD_SIZE - 1] ^= 0xFF;
+        CHECK_PTR_EQ(rc_heap_of_block(p), h);
+
+        CHECK_NULL(rc_realloc(h, p, 2 * n));
+        expect_one(&log, RC_ERR_UNDERRUN, p, h);
+        log.count = 0;
+        rc_free(p);
+        expect_one(&log, RC_ERR_UNDERRUN, p, h);
+        log.count = 0;
+        if (n > RC_SMALL_MAX) { /* without its debug header, its size is unknown */
+            CHECK_EQ(rc_usable_size(p), 0);
+            expect_one(&log, RC_ERR_UNDERRUN, p, h);
+        }
+        CHECK_EQ(bytes_held(h), held); /* left alone: a leak, never corruption */
+        CHECK_PATTERN(p, n, 23);
+        rc_heap_destroy(h); /* gives it back with the rest */
+    }
+}
+
 /* Serials grow from block to block (seen through the reports). */
 static void test_serials_increase(void) {
     test_report_log log;
@@ -905,6 +945,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_double_free_reports_size_and_serial);
     RUN_TEST(test_realloc_reports_underrun);
     RUN_TEST(test_realloc_of_freed_block);
+    RUN_TEST(test_underrun_into_debug_header);
     RUN_TEST(test_serials_increase);
     RUN_TEST(test_wrong_heap);
     RUN_TEST(test_quarantine);

@@ -262,14 +262,62 @@ static void test_released_pool_reused_by_another_class(void) {
     rc_heap_destroy(h);
 }
 
-/* ---- ASan only ------------------------------------------------------------ */
+/* The pools of an arena that no class has taken yet are off limits too: the
+ * first 512-byte block that ends exactly at the end of its pool (pool 0,
+ * which holds the arena's header, has a gap at its end) has an untaken pool
+ * right after it, and a write one past its end (an overrun into that pool) is
+ * flagged.  Checked byte by byte at every pool's first and last 64 bytes and
+ * every 251st byte between (a prime step, so each offset within a page
+ * comes up), for every pool no class has. */
+static void test_untaken_pools_flagged(void) {
+    rc_heap *h = pool_heap();
+    if (!CHECK_NOT_NULL(h))
+        return;
+    enum { MAXB = 2 * (int)(RC_POOL_SIZE / RC_SMALL_MAX) };
+    unsigned char *b[MAXB];
+    int n = 0;
+    unsigned char *last = NULL;
+    while (n < MAXB) { /* until a block ends where its pool does */
+        b[n] = rc_malloc(h, RC_SMALL_MAX);
+        if (!CHECK_NOT_NULL(b[n]))
+            break;
+        if ((uintptr_t)b[n] + RC_SMALL_MAX == pool_base(b[n]) + RC_POOL_SIZE) {
+            last = b[n++];
+            break;
+        }
+        n++;
+    }
+    if (CHECK_NOT_NULL(last)) {
+        CHECK_EQ(flagged_bytes(last, RC_SMALL_MAX), 0);
+        CHECK(flagged(last + RC_SMALL_MAX)); /* the next pool, untaken */
+        uintptr_t arena = arena_base(last);
+        size_t checked = 0, wrong = 0;
+        for (uintptr_t pool = pool_base(last) + RC_POOL_SIZE; pool < arena + RC_ARENA_SIZE;
+             pool += RC_POOL_SIZE) {
+            for (size_t off = 0; off < RC_POOL_SIZE; off = (off < 64 || off >= RC_POOL_SIZE - 64) ? off + 1 : off + 251) {
+                wrong += !flagged((const void *)(pool + off));
+                checked++;
+            }
+        }
+        CHECK_GT(checked, 0);
+        CHECK_EQ(wrong, 0);
+        /* a block of another class takes a pool: only its bytes open up */
+        unsigned char *y = rc_malloc(h, 16);
+        if (CHECK_NOT_NULL(y)) {
+            CHECK_EQ(flagged_bytes(y, 16), 0);
+            CHECK(flagged(y + 16));
+            rc_free(y);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        rc_free(b[i]);
+    rc_heap_destroy(h);
+}
 
-#if TEST_ASAN
 /* Debug mode: a freed block waits in the quarantine (where the debug
  * allocator itself checks it); when it leaves, its slot is a free pool block
- * again and poisoned.  (Not under memcheck: there debug.c's release() leaves
- * the slot addressable.) */
-static void test_asan_debug_block_poisoned_after_quarantine(void) {
+ * again and off limits, as a free block of a pool-mode heap. */
+static void test_debug_block_flagged_after_quarantine(void) {
     test_report_log log;
     rc_heap *h = test_heap_with_log(RC_MODE_DEBUG, &log);
     if (!CHECK_NOT_NULL(h))
@@ -292,7 +340,6 @@ static void test_asan_debug_block_poisoned_after_quarantine(void) {
     CHECK_EQ(log.count, 0);
     rc_heap_destroy(h);
 }
-#endif
 
 /* ---- valgrind only -------------------------------------------------------- */
 
@@ -351,9 +398,8 @@ int main(int argc, char **argv) {
     RUN_TEST(test_live_freed_and_reused_blocks);
     RUN_TEST(test_calloc_and_realloc);
     RUN_TEST(test_released_pool_reused_by_another_class);
-#if TEST_ASAN
-    RUN_TEST(test_asan_debug_block_poisoned_after_quarantine);
-#endif
+    RUN_TEST(test_untaken_pools_flagged);
+    RUN_TEST(test_debug_block_flagged_after_quarantine);
 #if TOOLS_VALGRIND
     RUN_TEST(test_memcheck_definedness);
 #endif

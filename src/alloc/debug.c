@@ -28,6 +28,7 @@
 #define VALGRIND_MEMPOOL_FREE(h, p) ((void)0)
 #define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)0)
 #define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)0)
+#define VALGRIND_MAKE_MEM_NOACCESS(p, n) ((void)0)
 #endif
 
 #define STATE_LIVE 0x4C495645ull
@@ -81,6 +82,15 @@ void *rc_debug_malloc(rc_heap *h, size_t n) {
     return p;
 }
 
+/* The debug heap p is a large block of: found from the large-block header
+ * in front of p's debug header, which an underrun that overwrote the debug
+ * header left intact (its check says so).  NULL if there is none, or if it
+ * belongs to a heap of another mode (then p is not a debug block). */
+rc_heap *rc_debug_large_owner(const void *p) {
+    rc_large *L = rc_large_header((const char *)p - RC_DEBUG_PREFIX);
+    return L && L->heap->mode == RC_MODE_DEBUG ? L->heap : NULL;
+}
+
 /* Does p carry a debug header (live or dead) in a large block?  Used for
  * pointers outside every arena. */
 bool rc_debug_owns(const void *p) {
@@ -110,7 +120,7 @@ static rc_debug_hdr *validate(rc_heap *h, const void *p) {
     }
     rc_debug_hdr *hdr = hdr_of(p);
     if (!h)
-        h = hdr->heap; /* large block: rc_debug_owns() vouched for the header */
+        h = rc_debug_large_owner(p); /* large block: its large header says whose */
     uint64_t c = debug_check(p, hdr->serial, hdr->size);
     if (hdr->check == (c ^ STATE_DEAD)) {
         rc_report(h, RC_ERR_DOUBLE_FREE, p, hdr->size, hdr->serial, "double free");
@@ -152,8 +162,11 @@ static void release(rc_heap *h, void *raw) {
                   "freed block was written to (use after free)");
         return; /* keep it out of circulation */
     }
-    if (in_pool)
+    if (in_pool) { /* a free pool block again: off limits, as in pool mode */
         RC_POISON(raw, rc_raw_usable(raw));
+        if (h->valgrind)
+            VALGRIND_MAKE_MEM_NOACCESS(raw, rc_raw_usable(raw));
+    }
     rc_raw_free(h, raw);
 }
 

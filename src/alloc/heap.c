@@ -253,6 +253,11 @@ static rc_arena *arena_new(rc_heap *h) {
         a->pools[i].cls = RC_POOL_UNUSED;
         a->cls_of[i] = RC_CLS_SLOW; /* cache_of[i] is NULL from the memset */
     }
+    /* The pools are off limits until pool_init gives them a class, so an
+     * overrun off the end of a pool into one not yet taken is caught too. */
+    RC_POISON((char *)a + ARENA_HDR_BYTES, RC_ARENA_SIZE - ARENA_HDR_BYTES);
+    if (h->valgrind)
+        VALGRIND_MAKE_MEM_NOACCESS((char *)a + ARENA_HDR_BYTES, RC_ARENA_SIZE - ARENA_HDR_BYTES);
     a->all_next = h->arenas;
     if (h->arenas)
         h->arenas->all_prev = a;
@@ -817,8 +822,8 @@ static void free_large_or_foreign(void *ptr) {
             return;
         }
         large_free(h, L);
-    } else if (rc_debug_owns(ptr)) {
-        rc_debug_free(NULL, ptr);
+    } else if (rc_debug_large_owner(ptr)) {
+        rc_debug_free(NULL, ptr); /* reports to that heap if the debug header is damaged */
     } else {
         report_foreign(NULL, ptr);
     }
@@ -945,6 +950,12 @@ size_t rc_usable_size(const void *p) {
         return L->alloc_size - RC_LARGE_HDR;
     if (rc_debug_owns(p))
         return rc_debug_usable(p);
+    rc_heap *dh = rc_debug_large_owner(p);
+    if (dh) {
+        rc_report(dh, RC_ERR_UNDERRUN, p, 0, 0,
+                  "block header overwritten (buffer underrun far before the block)");
+        return 0;
+    }
     report_foreign(NULL, p);
     return 0;
 }
@@ -958,9 +969,7 @@ rc_heap *rc_heap_of_block(const void *p) {
     rc_large *L = rc_large_header(p);
     if (L)
         return L->heap;
-    if (rc_debug_owns(p))
-        return ((const rc_debug_hdr *)((const char *)p - RC_DEBUG_PREFIX))->heap;
-    return NULL;
+    return rc_debug_large_owner(p);
 }
 
 size_t rc_good_size(size_t n) {

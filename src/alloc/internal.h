@@ -454,6 +454,8 @@ void rc_debug_free_sized(rc_heap *h, void *p, size_t n); /* h: the caller's heap
 void *rc_debug_realloc(rc_heap *h, void *p, size_t n);
 size_t rc_debug_usable(const void *p);
 bool rc_debug_owns(const void *p);              /* p carries a valid debug header */
+/* The debug heap whose large block starts at p's debug header, or NULL. */
+rc_heap *rc_debug_large_owner(const void *p);
 void rc_debug_flush_quarantine(rc_heap *h);
 
 #endif
