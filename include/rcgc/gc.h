@@ -86,12 +86,21 @@ RC_API void rc_gc_track(void *o);
 RC_API int rc_gc_is_finalized(const void *o);
 
 /** Call fn for each tracked object of a generation (0..2; 3 = permanent;
- *  -1 = all).  fn must not create or free containers. */
-RC_API void rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg),
-                              void *arg);
-/** Call fn for each tracked object that refers to any of objs[0..n). */
-RC_API void rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
-                                void (*fn)(void *referrer, void *arg), void *arg);
+ *  -1 = all), as the generation was when the call began (like the list the
+ *  gc module returns).  The objects are listed first and each is held by a
+ *  reference until the call returns, so fn may do anything: create or free
+ *  objects, track, untrack, freeze, collect.  Returns the number of objects
+ *  passed to fn, or -1 (fn never called) for a bad generation or when the
+ *  list cannot be allocated. */
+RC_API intptr_t rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg),
+                                  void *arg);
+/** Call fn for each tracked object that refers to any of objs[0..n) (its
+ *  traverse visits one of them), found before the first call and held as
+ *  for rc_gc_get_objects, so fn may do anything.  Returns the number of
+ *  referrers passed to fn (0 when n is 0), or -1 (fn never called) when
+ *  their list cannot be allocated. */
+RC_API intptr_t rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
+                                    void (*fn)(void *referrer, void *arg), void *arg);
 /** Call fn for each object o refers to (its type's traverse). */
 RC_API void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg);
 
