@@ -74,13 +74,16 @@ RC_API void rc_gc_unfreeze(rc_heap *h);
 /** Objects now in the permanent generation. */
 RC_API size_t rc_gc_freeze_count(rc_heap *h);
 
-/** Is o tracked by the collector?  (Only RC_TYPE_GC objects can be.) */
+/** Is o tracked by the collector?  (Only RC_TYPE_GC objects can be; 0 for
+ *  NULL.) */
 RC_API int rc_gc_is_tracked(const void *o);
 /** Stop tracking o: for a container that will hold only atomic values
  *  (CPython untracks such tuples and dicts).  Untracked objects are never
- *  collected; their references still count. */
+ *  collected; their references still count.  NULL or an untracked object:
+ *  no-op. */
 RC_API void rc_gc_untrack(void *o);
-/** Track o again (in generation 0).  No-op if not a container or tracked. */
+/** Track o again (in generation 0).  No-op for NULL, a non-container or an
+ *  object already tracked. */
 RC_API void rc_gc_track(void *o);
 /** Has o's finalizer run (by reference counting or by the collector)? */
 RC_API int rc_gc_is_finalized(const void *o);

@@ -143,11 +143,13 @@ void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
         rc__gc_report_freed(h, o);
 }
 
-int rc_gc_is_tracked(const void *o) { return (rc_info(o) & RC_OF_TRACKED) != 0; }
+int rc_gc_is_tracked(const void *o) { return o && (rc_info(o) & RC_OF_TRACKED) != 0; }
 
 int rc_gc_is_finalized(const void *o) { return rc_is_finalized(o); }
 
 void rc_gc_untrack(void *o) {
+    if (!o)
+        return;
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->info & RC_OF_TRACKED) {
         if (hd->info & RC_OF_OLD)
@@ -158,6 +160,8 @@ void rc_gc_untrack(void *o) {
 }
 
 void rc_gc_track(void *o) {
+    if (!o)
+        return;
     rc_objhead *hd = RC_OBJHEAD(o);
     if (!(hd->info & RC_OF_GC) || (hd->info & RC_OF_TRACKED))
         return;

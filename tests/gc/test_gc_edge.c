@@ -152,6 +152,9 @@ static void no_traverse_visit(void *o, rc_visit_fn visit, void *arg) {
 
 /* The inputs the headers promise to handle. */
 static void test_null_and_bad_input(void) {
+    rc_gc_track(NULL); /* no-ops */
+    rc_gc_untrack(NULL);
+    CHECK(!rc_gc_is_tracked(NULL));
     rc_heap *h = gct_heap();
     static const rc_type gc_without_traverse = {
         .name = "bad", .size = 8, .flags = RC_TYPE_GC};
