@@ -68,8 +68,10 @@ static void put(printer *p, const char *fmt, ...) {
         p->written += n;
 }
 
-/* The shortest %g form that reads back as the same double, as Python's
- * repr; ".0" added to integral values. */
+/* As Python's repr: the fewest significant digits that read back as the
+ * same double, written positionally when the decimal exponent is in
+ * [-4, 16) (with ".0" when integral: 10.0, 0.0001, 1234567.5) and in
+ * exponent form otherwise (1e+16, 1.5e-05). */
 static void put_float(printer *p, double v) {
     if (isnan(v)) {
         put(p, "nan");
@@ -80,13 +82,39 @@ static void put_float(printer *p, double v) {
         return;
     }
     char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
+    for (int prec = 0; prec <= 16; prec++) { /* prec + 1 significant digits */
+        snprintf(buf, sizeof buf, "%.*e", prec, v);
         if (strtod(buf, NULL) == v)
             break;
     }
-    bool plain = strpbrk(buf, ".e") == NULL;
-    put(p, "%s%s", buf, plain ? ".0" : "");
+    /* buf is [-]d[.ddd]e(+|-)xx: take the digits and the exponent apart */
+    const char *c = buf;
+    bool negative = *c == '-';
+    if (negative)
+        c++;
+    char digits[24];
+    int nd = 0;
+    for (; *c && *c != 'e'; c++)
+        if (*c != '.' && nd < (int)sizeof digits - 1)
+            digits[nd++] = *c;
+    int exp = *c == 'e' ? atoi(c + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = '\0';
+    if (negative)
+        put(p, "-");
+    if (exp < -4 || exp >= 16) {
+        put(p, "%c", digits[0]);
+        if (nd > 1)
+            put(p, ".%s", digits + 1);
+        put(p, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    } else if (exp < 0) {
+        put(p, "0.%.*s%s", -exp - 1, "0000", digits); /* -exp - 1 <= 3 zeros */
+    } else if (nd <= exp + 1) {
+        put(p, "%s%.*s.0", digits, exp + 1 - nd, "000000000000000"); /* <= 15 zeros */
+    } else {
+        put(p, "%.*s.%s", exp + 1, digits, digits + exp + 1);
+    }
 }
 
 static void put_str(printer *p, const rc_strobj *s) {
