@@ -222,13 +222,16 @@ RCGC_LUA_COLD static bool heap_make_room(rc_heap *h) { return rc_heap_trim(h) !=
  * a refused request is retried once after heap_make_room (Lua then still
  * runs its emergency collection and retries), and a shrink that cannot be
  * done — the smaller size class would need a new pool — keeps the block,
- * which is big enough.  Keeping the retry out of rcgc_lua_alloc leaves that
- * one free of saved registers: about 4% fewer instructions on binarytrees. */
+ * which is big enough.  Lua then takes the block for one of nsize bytes and
+ * will free it with that size, which is not the size it was allocated with:
+ * so this function frees with plain rc_free (debug mode would report the
+ * size), and stays installed once it was (rcgc.set_max_bytes(0) keeps it).
+ * Keeping the retry out of rcgc_lua_alloc leaves that one free of saved
+ * registers: about 4% fewer instructions on binarytrees. */
 static void *rcgc_lua_alloc_capped(void *ud, void *ptr, size_t osize, size_t nsize) {
     rc_heap *h = ud;
     if (nsize == 0) {
-        if (ptr != NULL)
-            rc_free_sized(h, ptr, osize);
+        rc_free(ptr); /* not sized: see above */
         return NULL;
     }
     void *q = ptr ? rc_realloc(h, ptr, nsize) : rc_malloc(h, nsize);
@@ -339,7 +342,9 @@ static int l_set_max_bytes(lua_State *L) {
     luaL_argcheck(L, n >= 0, 1, "must be >= 0");
     rc_heap *h = heap_upvalue(L);
     rc_heap_set_max_bytes(h, (size_t)n);
-    lua_setallocf(L, rcgc_allocator_for((size_t)n), h);
+    /* once capped, always: blocks a refused shrink kept must not meet a sized free */
+    if (lua_getallocf(L, NULL) != rcgc_lua_alloc_capped)
+        lua_setallocf(L, rcgc_allocator_for((size_t)n), h);
     return 0;
 }
 

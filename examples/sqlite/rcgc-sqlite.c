@@ -308,8 +308,12 @@ static bool integrity_ok(sqlite3 *db) {
 static sqlite3 *open_db(const char *path) {
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-        report(db, "cannot open the database");
+    int rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (db)
+            report(db, "cannot open the database");
+        else /* no connection could be allocated: only the code tells why */
+            fprintf(stderr, PROG ": cannot open the database: %s (code %d)\n", sqlite3_errstr(rc), rc);
         sqlite3_close(db);
         return NULL;
     }
@@ -411,10 +415,13 @@ static bool load(workload *w) {
         w->region[c] = (int)rnd(NREGIONS);
         w->name_len[c] = (size_t)len;
         sqlite3_bind_int64(st, 1, c);
-        sqlite3_bind_text(st, 2, name, len, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 3, w->region[c]);
         sqlite3_bind_int(st, 4, (int)rnd(3650));
-        if (sqlite3_step(st) != SQLITE_DONE || sqlite3_reset(st) != SQLITE_OK) {
+        /* SQLITE_TRANSIENT copies the text: that copy can fail (NOMEM) */
+        if (sqlite3_bind_text(st, 2, name, len, SQLITE_TRANSIENT) != SQLITE_OK) {
+            report(db, "bind customer name");
+            ok = false;
+        } else if (sqlite3_step(st) != SQLITE_DONE || sqlite3_reset(st) != SQLITE_OK) {
             report(db, "insert customer");
             ok = false;
         }
@@ -437,7 +444,10 @@ static bool load(workload *w) {
         sqlite3_bind_int(st, 2, o->customer);
         sqlite3_bind_int(st, 3, o->amount);
         sqlite3_bind_int(st, 4, o->day);
-        sqlite3_bind_text(st, 5, note, len, SQLITE_TRANSIENT);
+        if (ok && sqlite3_bind_text(st, 5, note, len, SQLITE_TRANSIENT) != SQLITE_OK) {
+            report(db, "bind order note");
+            ok = false;
+        }
         if (ok && (sqlite3_step(st) != SQLITE_DONE || sqlite3_reset(st) != SQLITE_OK)) {
             report(db, "insert order");
             ok = false;
@@ -688,7 +698,9 @@ static int nm_insert(sqlite3 *db, long from, long n, expect *added) {
         int amount = (int)(i % 1000);
         sqlite3_bind_int64(st, 1, i);
         sqlite3_bind_int(st, 2, amount);
-        sqlite3_bind_text(st, 3, nm_note, len, SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(st, 3, nm_note, len, SQLITE_TRANSIENT); /* a copy: may be NOMEM */
+        if (rc != SQLITE_OK)
+            break;
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) {
             rc = sqlite3_reset(st);
