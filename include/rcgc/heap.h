@@ -198,8 +198,12 @@ RC_API void *rc_malloc(rc_heap *h, size_t n);
 /** count*n zeroed bytes, or NULL (also on overflow of count*n). */
 RC_API void *rc_calloc(rc_heap *h, size_t count, size_t n);
 /** Resize p (allocated from h) to n bytes; p == NULL acts as rc_malloc.
- *  Stays in place when the size class does not change.  On failure returns
- *  NULL and p is untouched.  n == 0 frees p and returns a unique pointer. */
+ *  Stays in place when the size class does not change, and a large block
+ *  when it shrinks by at most half (debug mode always moves, so that a stale
+ *  pointer to the old block is caught).  On failure returns NULL and p is
+ *  untouched.  n == 0 frees p and returns a unique pointer.  Without a
+ *  large_realloc hook, a large block that moves is copied from old to new,
+ *  so both count against max_bytes for that moment. */
 RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
 /** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing.
  *  In every mode a pointer outside rcgc's memory, or inside an arena but in

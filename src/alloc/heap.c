@@ -679,10 +679,12 @@ static void large_free(rc_heap *h, rc_large *L) {
     h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
 }
 
-/* Resize a large block of h in place or by the hook; NULL on failure. */
+/* Resize a large block of h in place or by the hook; NULL on failure.  It
+ * stays when it shrinks by at most half, or when the size class does not
+ * change (a malloc-mode heap's small blocks are large blocks too). */
 static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
     size_t have = L->alloc_size - RC_LARGE_HDR;
-    if (n <= have && n >= have / 2)
+    if (n <= have && (n >= have / 2 || rc_good_size(n) == have))
         return L + 1;
     if (rc_injected_failure(h))
         return NULL;
@@ -691,14 +693,19 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
         return NULL;
     }
     size_t total = RC_LARGE_HDR + ((n + RC_ALIGNMENT - 1) & ~(size_t)(RC_ALIGNMENT - 1));
-    if (total > L->alloc_size && !os_budget(h, total - L->alloc_size))
+    /* Without a realloc hook the old block is held until the new one has its
+     * data: both count against the cap, and the high water sees both. */
+    bool copy = h->hooks.large_realloc == NULL;
+    if (copy ? !os_budget(h, total) : (total > L->alloc_size && !os_budget(h, total - L->alloc_size)))
         return NULL;
     rc_large *N;
-    if (h->hooks.large_realloc) {
+    if (!copy) {
         N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
     } else {
         N = h->hooks.large_alloc(h->hooks.ctx, total);
         if (N) {
+            if (h->bytes_os + total > h->bytes_os_high)
+                h->bytes_os_high = h->bytes_os + total;
             memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
             h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
         }
