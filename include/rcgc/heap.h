@@ -14,7 +14,10 @@
  * The one process-wide structure is the arena map (see src/alloc/arena_map.c):
  * a bitmap with one bit per 1 MiB of address space, changed atomically only
  * when an arena is mapped or unmapped, read by rc_free() to tell pool blocks
- * from large blocks without reading memory rcgc did not allocate.
+ * from large blocks without reading memory rcgc did not allocate.  (A
+ * pointer in no arena is then checked against a large-block header, read
+ * from the 48 bytes in front of it: for a pointer rcgc did not allocate
+ * those bytes are not rcgc's; see docs/allocator.md, "Known gap".)
  */
 #ifndef RCGC_HEAP_H
 #define RCGC_HEAP_H
