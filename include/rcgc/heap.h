@@ -11,13 +11,14 @@
  * only by the thread that owns its heap (the creating thread, or the last one
  * that called rc_heap_claim()); debug mode reports violations.
  *
- * The one process-wide structure is the arena map (see src/alloc/arena_map.c):
+ * The process-wide structures are the arena map (see src/alloc/arena_map.c):
  * a bitmap with one bit per 1 MiB of address space, changed atomically only
  * when an arena is mapped or unmapped, read by rc_free() to tell pool blocks
- * from large blocks without reading memory rcgc did not allocate.  (A
- * pointer in no arena is then checked against a large-block header, read
- * from the 48 bytes in front of it: for a pointer rcgc did not allocate
- * those bytes are not rcgc's; see docs/allocator.md, "Known gap".)
+ * from large blocks without reading memory rcgc did not allocate.  A
+ * pointer in no arena is then checked against a large-block header in the
+ * 48 bytes in front of it, read only when a second map (a counter per 4 KiB
+ * page of the live large-block headers touching it) says such a header lies
+ * there, so the read never faults (docs/allocator.md).
  */
 #ifndef RCGC_HEAP_H
 #define RCGC_HEAP_H

@@ -628,8 +628,14 @@ static uint64_t large_check(const void *p, const rc_heap *h, size_t size) {
     return x ^ (x >> 31);
 }
 
+/* The header in front of p if p is a live large block: read only when the
+ * large-header map says its pages hold live headers (so they are mapped),
+ * then trusted only if its check word agrees. */
 rc_large *rc_large_header(const void *p) {
-    rc_large *L = (rc_large *)p - 1;
+    uintptr_t a = (uintptr_t)p - sizeof(rc_large);
+    if (a > (uintptr_t)p || !rc_large_map_covers((const void *)a, sizeof(rc_large)))
+        return NULL;
+    rc_large *L = (rc_large *)a;
     return L->check == large_check(p, L->heap, L->alloc_size) ? L : NULL;
 }
 
@@ -642,6 +648,10 @@ static void *large_alloc(rc_heap *h, size_t n) {
     if (!os_budget(h, total))
         return NULL;
     rc_large *L = h->hooks.large_alloc(h->hooks.ctx, total);
+    if (L && !rc_large_map_add(L, sizeof *L)) {
+        h->hooks.large_free(h->hooks.ctx, L, total); /* the map could not grow */
+        L = NULL;
+    }
     if (!L) {
         h->failed++;
         return NULL;
@@ -673,6 +683,7 @@ static void large_unlink(rc_heap *h, rc_large *L) {
 static void large_free(rc_heap *h, rc_large *L) {
     large_unlink(h, L);
     L->check = 0; /* a second free of this pointer no longer passes the check */
+    rc_large_map_remove(L, sizeof *L);
     h->bytes_os -= L->alloc_size;
     h->large_count--;
     h->large_payload -= L->alloc_size - RC_LARGE_HDR;
@@ -701,12 +712,25 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
     rc_large *N;
     if (!copy) {
         N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
+        /* The old block is gone once the hook moved it.  Should the map
+         * fail to grow for the new address (a node of it cannot be mapped),
+         * the block stays this heap's (destroy frees it) but rc_free would
+         * report it as foreign: a leak at worst, never a wrong free. */
+        if (N && N != L) {
+            rc_large_map_remove(L, sizeof *L);
+            (void)rc_large_map_add(N, sizeof *N);
+        }
     } else {
         N = h->hooks.large_alloc(h->hooks.ctx, total);
+        if (N && !rc_large_map_add(N, sizeof *N)) {
+            h->hooks.large_free(h->hooks.ctx, N, total);
+            N = NULL;
+        }
         if (N) {
             if (h->bytes_os + total > h->bytes_os_high)
                 h->bytes_os_high = h->bytes_os + total;
             memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
+            rc_large_map_remove(L, sizeof *L);
             h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
         }
     }
@@ -1099,6 +1123,7 @@ void rc_heap_destroy(rc_heap *h) {
         rc_large *L = h->large;
         h->large = L->next;
         L->check = 0;
+        rc_large_map_remove(L, sizeof *L);
         h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
     }
     if (h->valgrind)

@@ -299,6 +299,13 @@ struct rc_heap {
  * the address space the map covers. */
 bool rc_arena_map_set(void *base);
 void rc_arena_map_clear(void *base);
+/* The large-header map (arena_map.c): pages touched by live large-block
+ * headers.  add is false if a node of the map cannot be mapped (or hdr lies
+ * beyond it); covers is true only if every page of [hdr, hdr + len) is
+ * touched by some live header, so that reading it cannot fault. */
+bool rc_large_map_add(const void *hdr, size_t len);
+void rc_large_map_remove(const void *hdr, size_t len);
+bool rc_large_map_covers(const void *hdr, size_t len);
 
 #include <stdatomic.h>
 /* hidden: the fast path reaches it PC-relative, not through the GOT */
