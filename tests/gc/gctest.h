@@ -81,6 +81,26 @@ typedef struct tnode {
 static long gct_fin_total;   /* finalizer calls, all objects */
 static long gct_clear_total; /* clear calls, all objects */
 
+/* References stored by resurrecting finalizers and other hooks; a test
+ * drops them when it is done with the objects (gct_drop_saved). */
+static void *gct_saved[64];
+static size_t gct_nsaved;
+
+static inline void gct_save_ref(void *o) {
+    rc_incref(o);
+    gct_saved[gct_nsaved++] = o;
+}
+
+static inline void gct_drop_saved(void) {
+    while (gct_nsaved)
+        rc_decref(gct_saved[--gct_nsaved]);
+}
+
+static inline void gct_reset_counters(void) {
+    gct_fin_total = 0;
+    gct_clear_total = 0;
+}
+
 static void tn_traverse(void *o, rc_visit_fn visit, void *arg) {
     tnode *n = o;
     for (int i = 0; i < TN_SLOTS; i++)

@@ -18,24 +18,6 @@
 
 /* ---- Bookkeeping ------------------------------------------------------------------- */
 
-static void *g_saved[64];
-static size_t g_nsaved;
-
-static void save_ref(void *o) {
-    rc_incref(o);
-    g_saved[g_nsaved++] = o;
-}
-
-static void drop_saved(void) {
-    while (g_nsaved)
-        rc_decref(g_saved[--g_nsaved]);
-}
-
-static void reset_counters(void) {
-    gct_fin_total = 0;
-    gct_clear_total = 0;
-}
-
 typedef struct objlist {
     void *o[256];
     size_t n;
@@ -281,7 +263,7 @@ static void untrack_target(tnode *self) {
 static void test_untrack_other_garbage_from_finalizer(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *a = tn_new(h, &tfin_type, 1), *b = tn_new(h, &tfin_type, 2);
     tn_set(a, 0, b);
     tn_set(b, 0, a);
@@ -550,7 +532,7 @@ static void freeze_heap(tnode *self) { rc_gc_freeze(rc_heap_of(self)); }
 static void test_freeze_in_finalizer(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *old = tn_new(h, &tnode_type, 100);
     rc_gc_collect(h, 2);
     tnode *young = tn_new(h, &tnode_type, 101);
@@ -774,7 +756,7 @@ static void clear_garbage_at_stop(rc_heap *h, rc_gc_phase phase, const rc_gc_inf
 static void test_saveall_garbage_clear_from_callback(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     rc_gc_set_debug(h, RC_GC_DEBUG_SAVEALL, NULL);
     rc_gc_callback_add(h, clear_garbage_at_stop, NULL);
     tnode *r[3];
@@ -815,7 +797,7 @@ static void reenter_garbage(tnode *self) {
 static void test_garbage_clear_reentered(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     g_reentered = 0;
     /* an uncollectable loop that owns a non-container with a finalizer */
     tnode *u = tn_new(h, &tnoclear_type, 1);
@@ -842,26 +824,26 @@ static void test_garbage_clear_reentered(void) {
 /* ---- Finalizers: resurrect and drop ------------------------------------------------------ */
 
 static void resurrect_and_drop(tnode *self) {
-    save_ref(self);
-    drop_saved();
+    gct_save_ref(self);
+    gct_drop_saved();
 }
 
 static tnode *g_partner;
 
 static void save_partner(tnode *self) {
     (void)self;
-    save_ref(g_partner);
+    gct_save_ref(g_partner);
 }
 
 static void drop_all_saved(tnode *self) {
     (void)self;
-    drop_saved();
+    gct_drop_saved();
 }
 
 static void test_resurrect_then_drop(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     /* by refcount: the finalizer stores and drops a reference: dies */
     tnode *x = tn_new(h, &tfin_type, 1);
     x->on_finalize = resurrect_and_drop;
@@ -878,7 +860,7 @@ static void test_resurrect_then_drop(void) {
     CHECK_EQ(rc_live_objects(h), 0);
     /* one finalizer resurrects its partner, the next one (same collection)
      * drops it again: nothing is resurrected in the end */
-    reset_counters();
+    gct_reset_counters();
     tnode *a = tn_new(h, &tfin_type, 3), *b = tn_new(h, &tfin_type, 4);
     tn_set(a, 0, b);
     tn_set(b, 0, a);
@@ -892,17 +874,17 @@ static void test_resurrect_then_drop(void) {
     CHECK_EQ(rc_live_objects(h), 0);
     /* resurrected in one collection, dropped later: collected then, no
      * second finalization */
-    reset_counters();
+    gct_reset_counters();
     tnode *c = tn_new(h, &tfin_type, 5);
     tn_set(c, 0, c);
     c->on_finalize = save_partner;
     g_partner = c;
     rc_decref(c);
     CHECK_EQ(rc_gc_collect(h, 0), 0);
-    CHECK_EQ(g_nsaved, 1);
+    CHECK_EQ(gct_nsaved, 1);
     CHECK(rc_gc_is_finalized(c));
     CHECK_EQ(gct_in_generation(h, 1, c), 1); /* moved up as a survivor */
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 0), 0); /* in generation 1 now */
     CHECK_EQ(rc_gc_collect(h, 1), 1);
     CHECK_EQ(gct_fin_total, 1);
@@ -923,7 +905,7 @@ static void new_cycle_holding_self(tnode *self) {
 static void test_finalizer_new_cycle_holds_self(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *r[4];
     tnode *first = tn_ring(h, &tfin_type, 4, 0, r);
     r[2]->on_finalize = new_cycle_holding_self;
@@ -1052,7 +1034,7 @@ static void weakref_to_self(tnode *self) {
 static void test_finalizer_makes_weakref_to_self(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     /* by refcount: both weakrefs are cleared, both callbacks run once */
     memset(&g_self_log, 0, sizeof g_self_log);
     tnode *x = tn_new(h, &tfin_type, 1);
@@ -1320,7 +1302,7 @@ static void make_self_immortal(tnode *self) { rc_make_immortal(self); }
 static void test_immortal_in_cycles(void) {
     rc_heap *h = gct_heap_mode(RC_MODE_MALLOC);
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     /* an immortal member keeps its cycle: nothing is garbage */
     tnode *a = tn_new(h, &tnode_type, 1), *b = tn_new(h, &tnode_type, 2);
     tn_set(a, 0, b);
@@ -1393,7 +1375,7 @@ static void never_cb(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void
 
 static void destroy_everything(rc_alloc_mode mode) {
     rc_heap *h = gct_heap_mode(mode);
-    reset_counters();
+    gct_reset_counters();
     FILE *f = open_tmp();
     rc_gc_set_debug(h, RC_GC_DEBUG_STATS | RC_GC_DEBUG_COLLECTABLE, f);
     rc_gc_callback_add(h, never_cb, NULL);
@@ -1453,12 +1435,12 @@ static void test_heap_destroy_with_everything_alive(void) {
  * mid-flight in the work list is impossible from outside; instead: a heap
  * destroyed right after a full collection left resurrected objects and
  * weakref tables with tombstones. */
-static void resurrect_self(tnode *self) { save_ref(self); }
+static void resurrect_self(tnode *self) { gct_save_ref(self); }
 
 static void test_heap_destroy_after_resurrection(void) {
     rc_heap *h = gct_heap_mode(RC_MODE_MALLOC);
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     void *ws[40];
     for (int i = 0; i < 40; i++) {
         tnode *x = tn_new(h, &tfin_type, i);
@@ -1471,11 +1453,11 @@ static void test_heap_destroy_after_resurrection(void) {
     for (int i = 0; i < 40; i += 2)
         rc_decref(ws[i]);
     CHECK_EQ(rc_gc_collect(h, 2), 30);
-    CHECK_EQ(g_nsaved, 10);
+    CHECK_EQ(gct_nsaved, 10);
     CHECK_EQ(gct_fin_total, 40);
     for (int i = 1; i < 40; i += 2)
         CHECK_NULL(rc_weakref_get(ws[i]));
-    g_nsaved = 0; /* forget them: the heap releases them */
+    gct_nsaved = 0; /* forget them: the heap releases them */
     CHECK_EQ(rc_live_objects(h), 10 + 20);
     rc_heap_destroy(h);
     CHECK_EQ(gct_fin_total, 40);
@@ -1651,7 +1633,7 @@ static void count_tracked(void *o, void *arg) {
 static void test_counts_after_chaos(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     g_chaos = 0;
     tnode *keep[6];
     for (int i = 0; i < 6; i++)

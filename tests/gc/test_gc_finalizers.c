@@ -15,26 +15,6 @@
  */
 #include "gctest.h"
 
-/* ---- Bookkeeping shared by the hooks ----------------------------------------------- */
-
-static tnode *g_saved[64]; /* references stored by resurrecting finalizers */
-static size_t g_nsaved;
-
-static void save_ref(void *o) {
-    rc_incref(o);
-    g_saved[g_nsaved++] = o;
-}
-
-static void drop_saved(void) {
-    while (g_nsaved)
-        rc_decref(g_saved[--g_nsaved]);
-}
-
-static void reset_counters(void) {
-    gct_fin_total = 0;
-    gct_clear_total = 0;
-}
-
 /* ---- Once each, before any clear ---------------------------------------------------- */
 
 static long g_cleared_seen_by_finalizers;
@@ -54,7 +34,7 @@ static void check_slots_whole(tnode *self) {
 static void test_cycle_of_finalizers(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     g_cleared_seen_by_finalizers = 0;
     tnode *ring[10];
     tnode *first = tn_ring(h, &tfin_type, 10, 0, ring);
@@ -78,7 +58,7 @@ static void test_cycle_of_finalizers(void) {
 static void test_mixed_group(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *a = tn_new(h, &tfin_type, 1), *b = tn_new(h, &tnode_type, 2);
     tnode *c = tn_new(h, &tfin_type, 3), *leaf = tn_new(h, &tleaf_type, 4);
     tn_set(a, 0, b);
@@ -97,13 +77,13 @@ static void test_mixed_group(void) {
 
 /* ---- is_finalized ------------------------------------------------------------------- */
 
-static void lazarus(tnode *self) { save_ref(self); }
+static void lazarus(tnode *self) { gct_save_ref(self); }
 
 /* test_is_finalized: by reference counting, then by the collector. */
 static void test_is_finalized(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *leaf = tn_new(h, &tleaf_type, 1);
     CHECK(!rc_gc_is_finalized(leaf));
     CHECK(!rc_is_finalized(leaf));
@@ -113,11 +93,11 @@ static void test_is_finalized(void) {
     laz->on_finalize = lazarus;
     CHECK(!rc_gc_is_finalized(laz));
     rc_decref(laz); /* finalizer runs and resurrects */
-    CHECK_EQ(g_nsaved, 1);
-    CHECK_PTR_EQ(g_saved[0], laz);
+    CHECK_EQ(gct_nsaved, 1);
+    CHECK_PTR_EQ(gct_saved[0], laz);
     CHECK(rc_gc_is_finalized(laz));
     CHECK_EQ(laz->fin_calls, 1);
-    drop_saved(); /* second death: no finalizer */
+    gct_drop_saved(); /* second death: no finalizer */
     CHECK_EQ(gct_fin_total, 2); /* the leaf's and laz's */
     CHECK_EQ(rc_live_objects(h), 0);
 
@@ -128,12 +108,12 @@ static void test_is_finalized(void) {
     rc_decref(cyc);
     CHECK(!rc_gc_is_finalized(cyc));
     CHECK_EQ(rc_gc_collect(h, 2), 0); /* resurrected: nothing collected */
-    CHECK_EQ(g_nsaved, 1);
+    CHECK_EQ(gct_nsaved, 1);
     CHECK(rc_gc_is_finalized(cyc));
     CHECK_EQ(cyc->fin_calls, 1);
     CHECK_PTR_EQ(cyc->ref[0], cyc); /* not cleared */
     CHECK_EQ(cyc->clear_calls, 0);
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 1);
     CHECK_EQ(gct_fin_total, 3);
     GCT_END_HEAP(h);
@@ -145,18 +125,18 @@ static void test_is_finalized(void) {
 static void test_resurrection_only_once(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *laz = tn_new(h, &tfin_type, 1);
     tn_set(laz, 0, laz);
     laz->on_finalize = lazarus;
     rc_decref(laz);
     CHECK_EQ(rc_gc_collect(h, 2), 0);
     CHECK_EQ(gct_fin_total, 1);
-    CHECK_EQ(g_nsaved, 1);
-    drop_saved();
+    CHECK_EQ(gct_nsaved, 1);
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 1);
     CHECK_EQ(gct_fin_total, 1); /* not resurrected again */
-    CHECK_EQ(g_nsaved, 0);
+    CHECK_EQ(gct_nsaved, 0);
     CHECK_EQ(rc_live_objects(h), 0);
     GCT_END_HEAP(h);
 }
@@ -167,14 +147,14 @@ static void test_resurrection_only_once(void) {
  * behave as any container: survive while held, be found in a cycle once
  * dropped, and leave the generations consistent. */
 static void lazarus_untracked(tnode *self) {
-    save_ref(self);
+    gct_save_ref(self);
     rc_gc_untrack(self);
 }
 
 static void test_untracked_by_its_finalizer(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *laz = tn_new(h, &tfin_type, 1);
     tnode *mate = tn_new(h, &tnode_type, 2);
     tn_set(laz, 0, mate); /* a 2-cycle, garbage once dropped */
@@ -183,7 +163,7 @@ static void test_untracked_by_its_finalizer(void) {
     rc_decref(mate);
     rc_decref(laz);
     CHECK_EQ(rc_gc_collect(h, 2), 0); /* resurrected: nothing found */
-    CHECK_EQ(g_nsaved, 1);
+    CHECK_EQ(gct_nsaved, 1);
     CHECK(!rc_gc_is_tracked(laz));
     CHECK(rc_gc_is_tracked(mate)); /* it came back with laz, still tracked */
     CHECK_EQ(rc_live_objects(h), 2);
@@ -191,7 +171,7 @@ static void test_untracked_by_its_finalizer(void) {
      * collection meets the mate first (it has been in generation 2 since the
      * first collection) and marks laz through it before laz's own turn:
      * laz must carry none of the first collection's marks by then. */
-    save_ref(mate);
+    gct_save_ref(mate);
     rc_gc_track(laz);
     CHECK(rc_gc_is_tracked(laz));
     for (int gen = 2; gen >= 0; gen--) {
@@ -201,7 +181,7 @@ static void test_untracked_by_its_finalizer(void) {
     CHECK_EQ(rc_gc_collect(h, 2), 0);
     CHECK_EQ(gct_in_generation(h, 2, laz), 1);
     /* Dropped: the cycle is garbage now (the finalizer already ran once). */
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 2);
     CHECK_EQ(gct_fin_total, 1);
     CHECK_EQ(rc_live_objects(h), 0);
@@ -216,7 +196,7 @@ static void test_untracked_by_its_finalizer(void) {
 static void test_resurrection_is_transitive(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *laz = tn_new(h, &tfin_type, 1);
     tnode *cargo = tn_new(h, &tnode_type, 2);
     tn_set(cargo, 0, cargo);
@@ -226,8 +206,8 @@ static void test_resurrection_is_transitive(void) {
     rc_decref(laz);
     rc_decref(cargo);
     CHECK_EQ(rc_gc_collect(h, 2), 0);
-    CHECK_EQ(g_nsaved, 1);
-    CHECK_PTR_EQ(g_saved[0], laz);
+    CHECK_EQ(gct_nsaved, 1);
+    CHECK_PTR_EQ(gct_saved[0], laz);
     CHECK_PTR_EQ(laz->ref[1], cargo);
     CHECK_PTR_EQ(cargo->ref[0], cargo);
     CHECK_PTR_EQ(cargo->ref[1], laz);
@@ -237,7 +217,7 @@ static void test_resurrection_is_transitive(void) {
     CHECK(rc_gc_is_tracked(laz));
     CHECK(rc_gc_is_tracked(cargo));
     CHECK_EQ(gct_in_generation(h, 2, cargo), 1);
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 2);
     CHECK_EQ(gct_fin_total, 1);
     GCT_END_HEAP(h);
@@ -246,12 +226,12 @@ static void test_resurrection_is_transitive(void) {
 /* A finalizer resurrects one object of a cycle (not itself): nothing
  * reachable from it is freed or cleared; a later collection after dropping
  * it frees everything without calling any finalizer again. */
-static void resurrect_user(tnode *self) { save_ref(self->user); }
+static void resurrect_user(tnode *self) { gct_save_ref(self->user); }
 
 static void test_resurrect_one_object_of_cycle(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     /* ring of 6 finalizer objects: r0 -> r1 -> ... -> r5 -> r0; r3 also
      * points to a tail self-loop; r2's finalizer resurrects r4. */
     tnode *r[6];
@@ -283,7 +263,7 @@ static void test_resurrect_one_object_of_cycle(void) {
     /* a second collection while r4 is held: nothing happens */
     CHECK_EQ(rc_gc_collect(h, 2), 0);
     CHECK_EQ(gct_fin_total, 7);
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 7);
     CHECK_EQ(gct_fin_total, 7); /* no finalizer ran again */
     CHECK_EQ(rc_live_objects(h), 0);
@@ -295,7 +275,7 @@ static void test_resurrect_one_object_of_cycle(void) {
 static void test_partial_resurrection(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     /* a <-> b, b -> c (c self-loop), and c's finalizer resurrects c: a and
      * b still go, c stays */
     tnode *a = tn_new(h, &tfin_type, 1), *b = tn_new(h, &tnode_type, 2);
@@ -310,12 +290,12 @@ static void test_partial_resurrection(void) {
     rc_decref(c);
     CHECK_EQ(rc_gc_collect(h, 2), 2);
     CHECK_EQ(rc_live_objects(h), 1);
-    CHECK_EQ(g_nsaved, 1);
-    CHECK_PTR_EQ(g_saved[0], c);
+    CHECK_EQ(gct_nsaved, 1);
+    CHECK_PTR_EQ(gct_saved[0], c);
     CHECK_PTR_EQ(c->ref[0], c);
     CHECK_EQ(c->clear_calls, 0);
     CHECK_EQ(rc_refcount(c), 2); /* saved + self; b's reference went */
-    drop_saved();
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 1);
     CHECK_EQ(gct_fin_total, 2);
     GCT_END_HEAP(h);
@@ -332,7 +312,7 @@ static size_t collected2(rc_heap *h) {
 static void test_resurrection_does_not_block_cleanup(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     enum { N = 100 };
     size_t c0 = collected2(h);
     for (int i = 0; i < N; i++)
@@ -360,8 +340,8 @@ static void test_resurrection_does_not_block_cleanup(void) {
     CHECK_EQ(rc_gc_garbage_count(h), 0);
     /* the two resurrected ones, once dropped */
     c0 = collected2(h);
-    CHECK_EQ(g_nsaved, 2);
-    drop_saved();
+    CHECK_EQ(gct_nsaved, 2);
+    gct_drop_saved();
     CHECK_EQ(rc_gc_collect(h, 2), 2);
     CHECK_EQ(collected2(h) - c0, 2);
     CHECK_EQ(gct_fin_total, 2);
@@ -380,7 +360,7 @@ static void resurrect_into_new_box(tnode *self) {
 static void test_resurrect_into_new_container(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *a = tn_new(h, &tfin_type, 1), *b = tn_new(h, &tfin_type, 2);
     tn_set(a, 0, b);
     tn_set(b, 0, a);
@@ -415,7 +395,7 @@ static void test_finalizer_breaks_cycle(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
     for (int variant = 0; variant < 4; variant++) {
-        reset_counters();
+        gct_reset_counters();
         /* a ring of 5; variant picks which one breaks its link */
         tnode *r[5];
         tnode *first = tn_ring(h, &tfin_type, 5, 0, r);
@@ -441,7 +421,7 @@ static void set_attr_none(tnode *self) { tn_set(self, 2, NULL); }
 static void test_bug21435(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     for (int round = 0; round < 10; round++) {
         tnode *a = tn_new(h, &tnode_type, 1);
         tnode *b = tn_new(h, &tfin_type, 2);
@@ -477,7 +457,7 @@ static void collect_from_finalizer(tnode *self) {
 static void test_collect_in_finalizer_during_collection(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     g_nested_calls = 0;
     tnode *r[4];
     tnode *first = tn_ring(h, &tfin_type, 4, 0, r);
@@ -501,7 +481,7 @@ static void test_collect_in_finalizer_during_collection(void) {
 static void test_collect_in_finalizer_refcount(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     g_nested_calls = 0;
     for (int i = 0; i < 7; i++)
         tn_garbage_self(h, &tnode_type, i);
@@ -550,7 +530,7 @@ static void build_and_drop(rc_heap *h, size_t depth) {
 
 static void test_trashcan(void) {
     rc_heap *h = gct_heap();
-    reset_counters();
+    gct_reset_counters();
     g_ouch = 0;
     rc_gc_set_threshold(h, 1, 1, 1);
     for (int round = 0; round < 2; round++) {
@@ -567,7 +547,7 @@ static void test_trashcan(void) {
 static void *deep_trashcan_thread(void *arg) {
     size_t depth = *(size_t *)arg;
     rc_heap *h = gct_heap();
-    reset_counters();
+    gct_reset_counters();
     g_ouch = 0;
     rc_gc_set_threshold(h, 50, 5, 5);
     build_and_drop(h, depth);
@@ -595,7 +575,7 @@ static void make_more_garbage(tnode *self) {
 static void test_finalizer_makes_garbage(void) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
-    reset_counters();
+    gct_reset_counters();
     tnode *first = tn_ring(h, &tfin_type, 4, 0, NULL);
     tnode *n = first;
     for (int i = 0; i < 4; i++, n = n->ref[0])
