@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 
@@ -1483,6 +1484,92 @@ static void test_foreign_pointer_after_unmapped_page(void) {
     CHECK_MSG(!res.signaled && res.exit_code == 0, "signal %d, exit %d", res.signo, res.exit_code);
 }
 
+/* A large_realloc hook that moves a block to where no node of the
+ * large-header map can be mapped (here: a fresh GiB of address space, with
+ * RLIMIT_AS leaving no room for the node): the block is flagged uncounted,
+ * rc_heap_of_block does not know it, and rc_heap_destroy frees it without
+ * uncounting a header it never counted (it crashed there once).  Runs in a
+ * child (the limit would hurt the rest); not under ASan or valgrind, whose
+ * own mappings the limit would break. */
+static unsigned char *g_far;
+
+static void *far_large_alloc(void *ctx, size_t size) {
+    (void)ctx;
+    return malloc(size);
+}
+
+static void far_large_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    if ((unsigned char *)p != g_far)
+        free(p);
+}
+
+static void *far_large_realloc(void *ctx, void *p, size_t old_size, size_t new_size) {
+    (void)ctx;
+    memcpy(g_far, p, old_size < new_size ? old_size : new_size);
+    free(p);
+    return g_far;
+}
+
+static void *far_arena_alloc(void *ctx, size_t size, size_t align) {
+    (void)ctx;
+    void *p;
+    return posix_memalign(&p, align, size) ? NULL : p;
+}
+
+static void far_arena_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
+static void child_realloc_beyond_the_map(void) {
+    g_far = mmap((void *)0x500000000000, 1 << 20, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (g_far == MAP_FAILED || g_far != (unsigned char *)0x500000000000)
+        _exit(77); /* that address is not free here: nothing to show */
+    rc_raw_hooks hooks = {NULL, far_arena_alloc, far_arena_free, far_large_alloc, far_large_free,
+                          far_large_realloc};
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.hooks = &hooks;
+    cfg.mode = RC_MODE_MALLOC;
+    rc_heap *h = rc_heap_new(&cfg);
+    unsigned char *p = h ? rc_malloc(h, 100) : NULL;
+    if (!p)
+        _exit(4);
+    memset(p, 0x5A, 100);
+    struct rlimit rl = {1, RLIM_INFINITY};
+    if (getrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(5);
+    rl.rlim_cur = 1; /* no new mapping of any size from here on */
+    if (setrlimit(RLIMIT_AS, &rl) != 0)
+        _exit(5);
+    unsigned char *q = rc_realloc(h, p, 5000);
+    if (q != g_far + sizeof(void *) * 6) /* the 48-byte header in front */
+        _exit(6);
+    for (int i = 0; i < 100; i++)
+        if (q[i] != 0x5A)
+            _exit(7);
+    if (rc_heap_of_block(q) != NULL) /* uncounted: not known as rcgc's */
+        _exit(8);
+    rc_heap_destroy(h);
+    _exit(0);
+}
+
+static void test_realloc_hook_beyond_the_map(void) {
+    const char *pre = getenv("LD_PRELOAD");
+    if (TEST_ASAN || (pre && strstr(pre, "vgpreload")))
+        return;
+    child_result res;
+    run_child(child_realloc_beyond_the_map, &res);
+    CHECK(res.ok);
+    if (res.exit_code == 77 && !res.signaled)
+        return;
+    CHECK_MSG(!res.signaled && res.exit_code == 0, "signal %d, exit %d", res.signo, res.exit_code);
+}
+
 /* Malloc mode: a realloc within the 16-byte class (16 <-> 1..7 bytes) stays
  * in place, as the header says, and so cannot fail (it once went through
  * the hook: large_resize's in-place test was n >= have / 2 alone). */
@@ -1532,5 +1619,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_resize_without_hook_within_cap);
     RUN_TEST(test_malloc_mode_same_class_realloc_stays);
     RUN_TEST(test_foreign_pointer_after_unmapped_page);
+    RUN_TEST(test_realloc_hook_beyond_the_map);
     return check_summary();
 }

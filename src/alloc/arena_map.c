@@ -49,10 +49,10 @@ void rc_arena_map_clear(void *base) {
  * holds part of some live large-block header (of any heap): such a page is
  * mapped.  One counter per 4 KiB page says how many live headers touch it:
  *
- *   address bits   46 ........ 30 | 29 ....... 12 | 11 ... 0
+ *   address bits   47 ........ 30 | 29 ....... 12 | 11 ... 0
  *                  slot (1 GiB)   | counter       | offset in page
  *
- * The slots (2^17 pointers: 1 MiB of .bss, a page touched per 512 GiB in
+ * The slots (2^18 pointers: 2 MiB of .bss, a page touched per 512 GiB in
  * use) point at nodes of 2^18 counters (256 KiB each, mapped on first use
  * and never unmapped, like CPython's radix-tree nodes; zero pages until a
  * header lands in them).  A page holds at most 4096 / 64 headers (a header
@@ -62,7 +62,10 @@ void rc_arena_map_clear(void *base) {
 
 #define LMAP_PAGE_SHIFT 12
 #define LMAP_SLOT_SHIFT 30
-#define LMAP_SLOTS ((size_t)1 << (RC_MAP_ADDRESS_BITS - LMAP_SLOT_SHIFT))
+/* 48 bits, one more than the arena map: large blocks come from malloc,
+ * which on some 48-bit systems (arm64) hands out addresses above 2^47. */
+#define LMAP_ADDRESS_BITS 48
+#define LMAP_SLOTS ((size_t)1 << (LMAP_ADDRESS_BITS - LMAP_SLOT_SHIFT))
 #define LMAP_COUNTERS ((size_t)1 << (LMAP_SLOT_SHIFT - LMAP_PAGE_SHIFT))
 
 typedef _Atomic uint8_t lmap_counter;
@@ -71,7 +74,7 @@ static lmap_counter *_Atomic lmap_slots[LMAP_SLOTS];
 /* The node covering address a, mapped if `create`; NULL if there is none
  * (or none could be mapped, or a lies beyond the map). */
 static lmap_counter *lmap_node(uintptr_t a, bool create) {
-    if (a >> RC_MAP_ADDRESS_BITS)
+    if (a >> LMAP_ADDRESS_BITS)
         return NULL;
     lmap_counter *_Atomic *slot = &lmap_slots[a >> LMAP_SLOT_SHIFT];
     lmap_counter *node = atomic_load_explicit(slot, memory_order_acquire);
@@ -105,11 +108,14 @@ bool rc_large_map_add(const void *hdr, size_t len) {
     return true;
 }
 
+/* Only for a header rc_large_map_add took (so its nodes exist). */
 void rc_large_map_remove(const void *hdr, size_t len) {
     uintptr_t first = (uintptr_t)hdr, last = first + len - 1;
-    atomic_fetch_sub_explicit(lmap_counter_of(lmap_node(first, false), first), 1, memory_order_release);
-    if ((last >> LMAP_PAGE_SHIFT) != (first >> LMAP_PAGE_SHIFT))
-        atomic_fetch_sub_explicit(lmap_counter_of(lmap_node(last, false), last), 1, memory_order_release);
+    lmap_counter *n1 = lmap_node(first, false), *n2 = lmap_node(last, false);
+    if (n1)
+        atomic_fetch_sub_explicit(lmap_counter_of(n1, first), 1, memory_order_release);
+    if (n2 && (last >> LMAP_PAGE_SHIFT) != (first >> LMAP_PAGE_SHIFT))
+        atomic_fetch_sub_explicit(lmap_counter_of(n2, last), 1, memory_order_release);
 }
 
 bool rc_large_map_covers(const void *hdr, size_t len) {

@@ -87,15 +87,18 @@ void *rc_debug_malloc(rc_heap *h, size_t n) {
  * header left intact (its check says so).  NULL if there is none, or if it
  * belongs to a heap of another mode (then p is not a debug block). */
 rc_heap *rc_debug_large_owner(const void *p) {
-    rc_large *L = rc_large_header((const char *)p - RC_DEBUG_PREFIX);
+    uintptr_t raw = (uintptr_t)p - RC_DEBUG_PREFIX; /* p may be anything: no pointer arithmetic */
+    if (raw > (uintptr_t)p)
+        return NULL;
+    rc_large *L = rc_large_header((const void *)raw);
     return L && L->heap->mode == RC_MODE_DEBUG ? L->heap : NULL;
 }
 
 /* Does p carry a debug header (live or dead) in a large block?  Used for
  * pointers outside every arena. */
 bool rc_debug_owns(const void *p) {
-    const char *raw = (const char *)p - RC_DEBUG_PREFIX;
-    rc_large *L = rc_large_header(raw);
+    uintptr_t raw = (uintptr_t)p - RC_DEBUG_PREFIX;
+    rc_large *L = raw < (uintptr_t)p ? rc_large_header((const void *)raw) : NULL;
     if (!L)
         return false;
     rc_debug_hdr *hdr = hdr_of(p);

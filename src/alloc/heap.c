@@ -683,7 +683,8 @@ static void large_unlink(rc_heap *h, rc_large *L) {
 static void large_free(rc_heap *h, rc_large *L) {
     large_unlink(h, L);
     L->check = 0; /* a second free of this pointer no longer passes the check */
-    rc_large_map_remove(L, sizeof *L);
+    if (!(L->flags & RC_LARGE_UNMAPPED))
+        rc_large_map_remove(L, sizeof *L);
     h->bytes_os -= L->alloc_size;
     h->large_count--;
     h->large_payload -= L->alloc_size - RC_LARGE_HDR;
@@ -711,14 +712,22 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
         return NULL;
     rc_large *N;
     if (!copy) {
-        N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
-        /* The old block is gone once the hook moved it.  Should the map
-         * fail to grow for the new address (a node of it cannot be mapped),
-         * the block stays this heap's (destroy frees it) but rc_free would
-         * report it as foreign: a leak at worst, never a wrong free. */
-        if (N && N != L) {
+        /* Uncounted before the hook may free it (so no page stays counted
+         * after it is unmapped); counting it again where it ends up cannot
+         * fail if it stays (its nodes exist).  Should the map fail to grow
+         * for a new address (a node of it cannot be mapped), the block stays
+         * this heap's, flagged (destroy frees it) but rc_free reports it as
+         * foreign: a leak at worst, never a wrong free. */
+        bool counted = !(L->flags & RC_LARGE_UNMAPPED);
+        if (counted)
             rc_large_map_remove(L, sizeof *L);
-            (void)rc_large_map_add(N, sizeof *N);
+        N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
+        rc_large *at = N ? N : L;
+        if (counted || N) {
+            if (rc_large_map_add(at, sizeof *at))
+                at->flags &= ~(uint64_t)RC_LARGE_UNMAPPED;
+            else
+                at->flags |= RC_LARGE_UNMAPPED;
         }
     } else {
         N = h->hooks.large_alloc(h->hooks.ctx, total);
@@ -730,7 +739,9 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
             if (h->bytes_os + total > h->bytes_os_high)
                 h->bytes_os_high = h->bytes_os + total;
             memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
-            rc_large_map_remove(L, sizeof *L);
+            N->flags &= ~(uint64_t)RC_LARGE_UNMAPPED; /* counted just above */
+            if (!(L->flags & RC_LARGE_UNMAPPED))
+                rc_large_map_remove(L, sizeof *L);
             h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
         }
     }
@@ -1123,7 +1134,8 @@ void rc_heap_destroy(rc_heap *h) {
         rc_large *L = h->large;
         h->large = L->next;
         L->check = 0;
-        rc_large_map_remove(L, sizeof *L);
+        if (!(L->flags & RC_LARGE_UNMAPPED))
+            rc_large_map_remove(L, sizeof *L);
         h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
     }
     if (h->valgrind)

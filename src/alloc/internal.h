@@ -159,10 +159,14 @@ typedef struct rc_large {
     struct rc_large *next, *prev;
     rc_heap *heap;
     size_t alloc_size;  /* bytes obtained from the hook, header included */
-    uint64_t flags;
+    uint64_t flags;     /* RC_LARGE_UNMAPPED */
     uint64_t check;     /* large_check(p, heap, alloc_size) */
 } rc_large;
 #define RC_LARGE_HDR sizeof(rc_large)
+/* flags: the large-header map could not take this header (a realloc hook
+ * moved the block where no node of the map could be mapped): it is not
+ * counted there, so it is not uncounted when freed. */
+#define RC_LARGE_UNMAPPED 1u
 
 /* Debug header in front of the front guard of every debug-mode block. */
 typedef struct rc_debug_hdr {

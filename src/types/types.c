@@ -94,8 +94,8 @@ static void put_float(printer *p, double v) {
         c++;
     char digits[24];
     int nd = 0;
-    for (; *c && *c != 'e'; c++)
-        if (*c != '.' && nd < (int)sizeof digits - 1)
+    for (; *c && *c != 'e'; c++) /* digits only: the point is the locale's */
+        if (*c >= '0' && *c <= '9' && nd < (int)sizeof digits - 1)
             digits[nd++] = *c;
     int exp = *c == 'e' ? atoi(c + 1) : 0;
     while (nd > 1 && digits[nd - 1] == '0')
