@@ -97,13 +97,12 @@ rc_heap *rc_debug_large_owner(const void *p) {
 /* Does p carry a debug header (live or dead) in a large block?  Used for
  * pointers outside every arena. */
 bool rc_debug_owns(const void *p) {
-    uintptr_t raw = (uintptr_t)p - RC_DEBUG_PREFIX;
-    rc_large *L = raw < (uintptr_t)p ? rc_large_header((const void *)raw) : NULL;
-    if (!L)
+    rc_heap *h = rc_debug_large_owner(p);
+    if (!h)
         return false;
     rc_debug_hdr *hdr = hdr_of(p);
     uint64_t c = debug_check(p, hdr->serial, hdr->size);
-    return hdr->heap == L->heap && (hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD));
+    return hdr->heap == h && (hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD));
 }
 
 /* Check a block handed back by the user.  Returns its header if it is a live,

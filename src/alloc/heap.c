@@ -639,6 +639,25 @@ rc_large *rc_large_header(const void *p) {
     return L->check == large_check(p, L->heap, L->alloc_size) ? L : NULL;
 }
 
+/* Count L's header in the large-header map, or flag it uncounted when the
+ * map cannot take it (false). */
+static bool large_count(rc_large *L) {
+    bool ok = rc_large_map_add(L, sizeof *L);
+    if (ok)
+        L->flags &= ~(uint64_t)RC_LARGE_UNMAPPED;
+    else
+        L->flags |= RC_LARGE_UNMAPPED;
+    return ok;
+}
+
+/* Take L's header out of the map (if it was in); true if it was. */
+static bool large_uncount(rc_large *L) {
+    if (L->flags & RC_LARGE_UNMAPPED)
+        return false;
+    rc_large_map_remove(L, sizeof *L);
+    return true;
+}
+
 static void *large_alloc(rc_heap *h, size_t n) {
     if (n > SIZE_MAX / 2) {
         h->failed++;
@@ -683,8 +702,7 @@ static void large_unlink(rc_heap *h, rc_large *L) {
 static void large_free(rc_heap *h, rc_large *L) {
     large_unlink(h, L);
     L->check = 0; /* a second free of this pointer no longer passes the check */
-    if (!(L->flags & RC_LARGE_UNMAPPED))
-        rc_large_map_remove(L, sizeof *L);
+    large_uncount(L);
     h->bytes_os -= L->alloc_size;
     h->large_count--;
     h->large_payload -= L->alloc_size - RC_LARGE_HDR;
@@ -718,30 +736,25 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
          * for a new address (a node of it cannot be mapped), the block stays
          * this heap's, flagged (destroy frees it) but rc_free reports it as
          * foreign: a leak at worst, never a wrong free. */
-        bool counted = !(L->flags & RC_LARGE_UNMAPPED);
-        if (counted)
-            rc_large_map_remove(L, sizeof *L);
+        bool counted = large_uncount(L);
         N = h->hooks.large_realloc(h->hooks.ctx, L, L->alloc_size, total);
-        rc_large *at = N ? N : L;
-        if (counted || N) {
-            if (rc_large_map_add(at, sizeof *at))
-                at->flags &= ~(uint64_t)RC_LARGE_UNMAPPED;
-            else
-                at->flags |= RC_LARGE_UNMAPPED;
-        }
+        if (N)
+            large_count(N);
+        else if (counted)
+            large_count(L);
     } else {
         N = h->hooks.large_alloc(h->hooks.ctx, total);
-        if (N && !rc_large_map_add(N, sizeof *N)) {
-            h->hooks.large_free(h->hooks.ctx, N, total);
-            N = NULL;
+        if (N) {
+            memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
+            if (!large_count(N)) { /* the old block stays, as on any failure */
+                h->hooks.large_free(h->hooks.ctx, N, total);
+                N = NULL;
+            }
         }
         if (N) {
             if (h->bytes_os + total > h->bytes_os_high)
                 h->bytes_os_high = h->bytes_os + total;
-            memcpy(N, L, RC_LARGE_HDR + (have < n ? have : n));
-            N->flags &= ~(uint64_t)RC_LARGE_UNMAPPED; /* counted just above */
-            if (!(L->flags & RC_LARGE_UNMAPPED))
-                rc_large_map_remove(L, sizeof *L);
+            large_uncount(L);
             h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
         }
     }
@@ -1134,8 +1147,7 @@ void rc_heap_destroy(rc_heap *h) {
         rc_large *L = h->large;
         h->large = L->next;
         L->check = 0;
-        if (!(L->flags & RC_LARGE_UNMAPPED))
-            rc_large_map_remove(L, sizeof *L);
+        large_uncount(L);
         h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
     }
     if (h->valgrind)
