@@ -612,41 +612,42 @@ size_t rc_gc_generation_size(rc_heap *h, int generation) {
 
 /* The objects a walk hands to its fn are listed first, each held by a
  * reference until the walk ends: fn may then free or create objects,
- * untrack, freeze or collect, and the walk never follows a link it changed.
- * (A list of everything tracked in the walked generations: one allocation.) */
+ * untrack, freeze or collect, and the walk never follows a link it changed. */
 typedef struct walk_list {
     void **items;
     size_t n, cap;
 } walk_list;
 
-static bool walk_list_init(rc_heap *h, rc_gcstate *gs, int generation, walk_list *w) {
-    w->n = w->cap = 0;
-    w->items = NULL;
-    for (int i = 0; i <= RC_GC_PERMANENT; i++)
-        if (generation == -1 || generation == i)
-            w->cap += gclist_size(&gs->gen[i]);
-    if (!w->cap)
-        return true;
-    if (w->cap > SIZE_MAX / sizeof *w->items)
-        return false;
-    w->items = rc_malloc(h, w->cap * sizeof *w->items);
-    return w->items != NULL;
-}
-
-static void walk_list_add(walk_list *w, void *o) {
+/* Hold o in the list; false (the list left as it was) if it cannot grow. */
+static bool walk_list_push(rc_heap *h, walk_list *w, void *o) {
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        void **items = cap <= SIZE_MAX / sizeof *items ? rc_realloc(h, w->items, cap * sizeof *items) : NULL;
+        if (!items)
+            return false;
+        w->items = items;
+        w->cap = cap;
+    }
     rc_incref(o);
     w->items[w->n++] = o;
+    return true;
 }
 
-/* Hand each listed object to fn, then drop the walk's references (which
- * may free what fn let go of).  Returns the count. */
-static intptr_t walk_list_run(walk_list *w, void (*fn)(void *o, void *arg), void *arg) {
-    for (size_t i = 0; i < w->n; i++)
-        fn(w->items[i], arg);
+/* Drop the walk's references (which may free what fn let go of). */
+static void walk_list_release(walk_list *w) {
     for (size_t i = 0; i < w->n; i++)
         rc_decref(w->items[i]);
     rc_free(w->items);
-    return (intptr_t)w->n;
+}
+
+/* Hand each listed object to fn, then release the list.  Returns the count,
+ * or -1 without calling fn if the list could not be made (`ok` false). */
+static intptr_t walk_list_run(walk_list *w, bool ok, void (*fn)(void *o, void *arg), void *arg) {
+    if (ok)
+        for (size_t i = 0; i < w->n; i++)
+            fn(w->items[i], arg);
+    walk_list_release(w);
+    return ok ? (intptr_t)w->n : -1;
 }
 
 intptr_t rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg), void *arg) {
@@ -655,14 +656,13 @@ intptr_t rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void 
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
         return 0; /* no state, so nothing was ever tracked */
-    walk_list w;
-    if (!walk_list_init(h, gs, generation, &w))
-        return -1;
+    walk_list w = {NULL, 0, 0};
+    bool ok = true;
     for (int i = 0; i <= RC_GC_PERMANENT; i++)
         if (generation == -1 || generation == i)
-            for (rc_gchead *g = gs->gen[i].next; g != &gs->gen[i]; g = g->next)
-                walk_list_add(&w, RC_FROM_GCHEAD(g));
-    return walk_list_run(&w, fn, arg);
+            for (rc_gchead *g = gs->gen[i].next; ok && g != &gs->gen[i]; g = g->next)
+                ok = walk_list_push(h, &w, RC_FROM_GCHEAD(g));
+    return walk_list_run(&w, ok, fn, arg);
 }
 
 typedef struct referrer_search {
@@ -687,30 +687,18 @@ intptr_t rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
         return 0;
     const rc_objstate *st = objstate(h);
     walk_list w = {NULL, 0, 0};
+    bool ok = true;
     /* traverse runs no user code that could change the lists */
     for (int i = 0; i <= RC_GC_PERMANENT; i++) {
-        for (rc_gchead *g = gs->gen[i].next; g != &gs->gen[i]; g = g->next) {
+        for (rc_gchead *g = gs->gen[i].next; ok && g != &gs->gen[i]; g = g->next) {
             void *o = RC_FROM_GCHEAD(g);
             referrer_search s = {objs, n, false};
             type_of(st, o)->traverse(o, visit_referrer, &s);
-            if (!s.found)
-                continue;
-            if (w.n == w.cap) {
-                size_t cap = w.cap ? 2 * w.cap : 16;
-                void **items = cap <= SIZE_MAX / sizeof *items ? rc_realloc(h, w.items, cap * sizeof *items) : NULL;
-                if (!items) {
-                    for (size_t k = 0; k < w.n; k++)
-                        rc_decref(w.items[k]); /* back to their counts: each was alive before */
-                    rc_free(w.items);
-                    return -1;
-                }
-                w.items = items;
-                w.cap = cap;
-            }
-            walk_list_add(&w, o);
+            if (s.found)
+                ok = walk_list_push(h, &w, o);
         }
     }
-    return walk_list_run(&w, fn, arg);
+    return walk_list_run(&w, ok, fn, arg);
 }
 
 typedef struct referent_visit {
