@@ -183,12 +183,14 @@ static bool in_collected_set(const void *o) {
 
 /* gc_refs = refcount; from here until partition, only `next` links hold.
  * (Used by the resurrection pass, on the first pass's unreachable list,
- * whose objects still carry RC_OF_UNREACHABLE: it is cleared here.) */
+ * whose objects still carry RC_OF_UNREACHABLE and RC_OF_CHILDLESS: both
+ * are cleared here, the second because finalizers may have changed what
+ * the objects refer to.) */
 static void update_refs(rc_gchead *list) {
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
         SET_GC_REFS(g, hd->refcnt);
-        hd->info = (hd->info | RC_OF_COLLECTING) & ~RC_OF_UNREACHABLE;
+        hd->info = (hd->info | RC_OF_COLLECTING) & ~(RC_OF_UNREACHABLE | RC_OF_CHILDLESS);
     }
 }
 
@@ -218,26 +220,58 @@ static inline void touch(rc_objhead *hd, rc_gchead *g) {
     }
 }
 
-static void visit_subtract_set(void *child, void *arg) {
+/* Pass 1's visit of one reference: true if child is in the set. */
+static inline bool subtract_child(void *child, uint32_t excluded) {
     if (!child)
-        return;
-    uint32_t excluded = *(const uint32_t *)arg;
+        return false;
     rc_objhead *hd = RC_OBJHEAD(child);
     if ((hd->info & (RC_OF_GC | RC_OF_TRACKED | excluded)) != (RC_OF_GC | RC_OF_TRACKED))
-        return;
+        return false;
     rc_gchead *g = RC_GCHEAD(child);
     touch(hd, g);
     if (GC_REFS(g) > 0)
         SET_GC_REFS(g, GC_REFS(g) - 1);
+    return true;
 }
 
+typedef struct subtract_arg {
+    uint32_t excluded;
+    bool any; /* some reference of the object led into the set */
+} subtract_arg;
+
+static void visit_subtract_set(void *child, void *arg) {
+    subtract_arg *a = arg;
+    a->any |= subtract_child(child, a->excluded);
+}
+
+/* Pass 1: gc_refs of every object of the set (touched first, by its own
+ * turn or as a child) ends as its count minus the references from inside
+ * the set.  An object that turns out to refer to nothing in the set gets
+ * RC_OF_CHILDLESS, so that pass 2 (move_unreachable) need not list its
+ * references again: no user code runs between the two passes, so the
+ * answer still holds there (containers of atomic values, and the leaves of
+ * every tree, are the common case).  Pass 2 clears the bit. */
 static size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen) {
     uint32_t excluded = excluded_bits(gen);
     size_t n = 0;
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         void *o = RC_FROM_GCHEAD(g);
-        touch(RC_OBJHEAD(o), g);
-        for_each_ref(type_of(st, o), o, visit_subtract_set, &excluded);
+        rc_objhead *hd = RC_OBJHEAD(o);
+        touch(hd, g);
+        const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
+        bool any = false;
+        if (t->refs) {
+            size_t k;
+            void *const *r = t->refs(o, &k);
+            for (size_t i = 0; i < k; i++)
+                any |= subtract_child(r[i], excluded);
+        } else {
+            subtract_arg a = {excluded, false};
+            t->traverse(o, visit_subtract_set, &a);
+            any = a.any;
+        }
+        if (!any)
+            hd->info |= RC_OF_CHILDLESS;
         n++;
     }
     return n;
@@ -279,9 +313,11 @@ static void visit_reachable(void *child, void *arg) {
  * `prev` link is restored and its children are marked reachable; an object
  * with gc_refs == 0 moves to `unreachable` for now (flagged), and comes back
  * (scanned next) if a reachable object later turns out to refer to it.
- * Reachable objects leave with RC_OF_COLLECTING and `clear_bits` cleared and
- * `set_bits` set.  Unreachable ones keep RC_OF_COLLECTING and
- * RC_OF_UNREACHABLE (cleared again when an object leaves the set: by
+ * Reachable objects leave with RC_OF_COLLECTING, RC_OF_CHILDLESS and
+ * `clear_bits` cleared and `set_bits` set; a reachable object that pass 1
+ * found childless has no reference listed at all.  Unreachable ones keep
+ * RC_OF_COLLECTING, RC_OF_CHILDLESS (they may come back) and
+ * RC_OF_UNREACHABLE (all cleared again when an object leaves the set: by
  * update_refs for the resurrection pass, release_to for survivors, and the
  * untrack and free paths) and lose RC_OF_OLD, so that old_count never counts
  * them.  *finalizers becomes true if an object that went to `unreachable`
@@ -297,8 +333,10 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
         if (GC_REFS(g) > 0) {
-            hd->info = (hd->info & ~(RC_OF_COLLECTING | clear_bits)) | set_bits;
-            for_each_ref(type_of(st, o), o, visit_reachable, g);
+            uint32_t info = hd->info;
+            hd->info = (info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | clear_bits)) | set_bits;
+            if (!(info & RC_OF_CHILDLESS)) /* set by pass 1: nothing of the set to mark */
+                for_each_ref(st->types[info & RC_INFO_TYPE_MASK], o, visit_reachable, g);
             g->prev = prev;
             prev = g;
             kept++;
@@ -322,7 +360,7 @@ static void release_to(rc_gcstate *gs, rc_gchead *from, rc_gchead *to) {
     bool gen1 = to == &gs->gen[1];
     for (rc_gchead *g = from->next; g != from; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN | RC_OF_UNREACHABLE);
+        hd->info &= ~(RC_OF_COLLECTING | RC_OF_FROZEN | RC_OF_UNREACHABLE | RC_OF_CHILDLESS);
         if (old) {
             hd->info &= ~RC_OF_GEN1;
             if (!(hd->info & RC_OF_OLD)) {

@@ -124,7 +124,8 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
 /* The collector's bits in an object's header, all cleared when it leaves the
  * collector (untracked or freed). */
 #define RC_OF_GC_STATE \
-    (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE)
+    (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE | \
+     RC_OF_CHILDLESS)
 
 /* Take a dying container out of its generation list (reporting it if a
  * collection is freeing it as garbage); its GC head is free afterwards, which

@@ -4,14 +4,16 @@
  *
  * info word of every object header:
  *
- *    31      24 23            16 15 14                  0
- *   +----------+----------------+--+---------------------+
- *   |  0xA5    |  flags         |G1| type index in heap  |
- *   +----------+----------------+--+---------------------+
- *   (G1: the object is in generation 1)
+ *    31    25 24 23            16 15 14                  0
+ *   +--------+--+----------------+--+---------------------+
+ *   | 0x52   |CL|  flags         |G1| type index in heap  |
+ *   +--------+--+----------------+--+---------------------+
+ *   (G1: the object is in generation 1; CL: between a collection's two
+ *   marking passes, the object refers to nothing in the examined set)
  *
- * The 0xA5 tag marks a live header; a freed object's info is zeroed, so a
- * reference-debug build recognises a use after free.
+ * The 7-bit tag (0xA4 in the top byte) marks a live header; a freed
+ * object's info is zeroed, so a reference-debug build recognises a use
+ * after free.
  *
  * Invariants:
  *   - st->types[i] is the type with index i; index 0 is never used, so a
@@ -27,8 +29,8 @@
 #include "alloc/internal.h"
 #include "rcgc/object.h"
 
-#define RC_INFO_TAG 0xA5000000u
-#define RC_INFO_TAG_MASK 0xFF000000u
+#define RC_INFO_TAG 0xA4000000u
+#define RC_INFO_TAG_MASK 0xFE000000u
 #define RC_INFO_TYPE_MASK 0x00007FFFu
 #define RC_OF_GC (1u << 16)        /* has a GC head */
 #define RC_OF_FINALIZED (1u << 17) /* finalize has run */
@@ -39,8 +41,9 @@
 #define RC_OF_OLD (1u << 23)        /* in the oldest generation (gc layer) */
 #define RC_OF_FROZEN (1u << 20)     /* in the permanent generation (gc layer) */
 #define RC_OF_GEN1 (1u << 15)       /* in generation 1 (gc layer) */
+#define RC_OF_CHILDLESS (1u << 24)  /* refers to nothing in the set being marked (gc layer) */
 _Static_assert(((RC_OF_GC | RC_OF_FINALIZED | RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_FROZEN |
-                 RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD | RC_OF_GEN1) &
+                 RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD | RC_OF_GEN1 | RC_OF_CHILDLESS) &
                 (RC_INFO_TAG_MASK | RC_INFO_TYPE_MASK)) == 0,
                "flag bits must not overlap the tag or the type index");
 #define RC_MAX_TYPES 0x7FFFu

@@ -380,6 +380,50 @@ static void test_resurrect_into_new_container(void) {
     GCT_END_HEAP(h);
 }
 
+/* The first marking pass notes objects that refer to nothing in the set
+ * (docs/gc.md, "Childless objects"), so the second need not list their
+ * references.  A finalizer may give such an object a reference and
+ * resurrect it: the marking after finalizers must list it again, or what it
+ * now refers to would be freed under it.  F (self-loop) -> A (no
+ * references); B (self-loop).  F's finalizer stores B into A and saves A. */
+static void give_a_child_and_save(tnode *self) {
+    tnode *a = self->ref[0];
+    tn_set(a, 0, self->user);
+    gct_save_ref(a);
+}
+
+static void test_finalizer_gives_childless_object_a_child(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    gct_reset_counters();
+    tnode *f = tn_new(h, &tfin_type, 1);
+    tnode *a = tn_new(h, &tnode_type, 2);
+    tnode *b = tn_new(h, &tnode_type, 3);
+    tn_set(f, 0, a);
+    tn_set(f, 1, f);
+    tn_set(b, 0, b);
+    f->user = b;
+    f->on_finalize = give_a_child_and_save;
+    rc_decref(f);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_gc_collect(h, 2), 1); /* F alone */
+    CHECK_EQ(gct_fin_total, 1);
+    CHECK_EQ(gct_nsaved, 1);
+    CHECK_PTR_EQ(gct_saved[0], a);
+    CHECK_EQ(rc_live_objects(h), 2);
+    CHECK_PTR_EQ(a->ref[0], b);
+    CHECK_PTR_EQ(b->ref[0], b);
+    CHECK_EQ(a->clear_calls + b->clear_calls, 0);
+    CHECK(rc_gc_is_tracked(a));
+    CHECK(rc_gc_is_tracked(b));
+    gct_drop_saved();
+    CHECK_EQ(rc_live_objects(h), 1); /* A died by refcount; B's self-loop stays */
+    CHECK_EQ(rc_gc_collect(h, 2), 1);
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+}
+
 /* Finalizers that change the garbage graph: one breaks the cycle (its
  * partner then dies by refcount in the middle of the finalization pass), one
  * drops a reference to an object whose finalizer has not run yet. */
@@ -676,6 +720,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_resurrection_does_not_block_cleanup);
     RUN_TEST(test_resurrect_into_new_container);
     RUN_TEST(test_finalizer_breaks_cycle);
+    RUN_TEST(test_finalizer_gives_childless_object_a_child);
     RUN_TEST(test_bug21435);
     RUN_TEST(test_collect_in_finalizer_during_collection);
     RUN_TEST(test_collect_in_finalizer_refcount);
