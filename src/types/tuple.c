@@ -11,6 +11,9 @@
  * channel: rc_hash on an unhashable tuple returns true with a meaningless
  * hash, which is why dicts check keys with rc_types_key_hash.
  *
+ * A tuple of atomic values (items with no GC head, or untracked tuples) is
+ * untracked when it is made: it can never be on a cycle.
+ *
  * The empty tuple is a per-heap immortal singleton, made on first use.
  */
 #include "types/internal.h"
@@ -56,10 +59,25 @@ static inline uint64_t rotl64(uint64_t x, unsigned r) { return (x << r) | (x >> 
 #define TH_SEED 0x27d4eb2f165667c5ull
 #define TH_K 0x9e3779b97f4a7c15ull
 
-/* Compute the hash and hashability of a fully filled tuple. */
+/* Can o ever be on a reference cycle the collector could see?  Not if it
+ * has no GC head (the collector never follows references through such an
+ * object), nor if it is an untracked tuple (immutable, so it stays atomic).
+ * Any other container may be: one untracked by hand may be tracked again. */
+static bool may_join_cycle(const void *o) {
+    uint32_t info = rc_info(o);
+    if (!(info & RC_OF_GC))
+        return false;
+    return (info & RC_OF_TRACKED) || rc_types_type_of(o) != &rc_tuple_type;
+}
+
+/* Compute the hash and hashability of a fully filled tuple, and untrack it
+ * if it holds only atomic values (no item may ever be on a cycle): it can
+ * then never be on one either, and collections need not examine it again,
+ * as CPython untracks such tuples (a tuple of numbers and strings, say). */
 static void tuple_seal(rc_tupleobj *t) {
     uint64_t acc = TH_SEED;
     uint32_t unhashable = 0;
+    bool atomic = true;
     for (size_t i = 0; i < t->size; i++) {
         uint64_t hi;
         if (!rc_types_key_hash(t->items[i], &hi)) {
@@ -67,9 +85,13 @@ static void tuple_seal(rc_tupleobj *t) {
             hi = 0;
         }
         acc = rotl64((acc ^ hi) * TH_K, 29); /* order matters: (a, b) != (b, a) */
+        if (atomic && may_join_cycle(t->items[i]))
+            atomic = false;
     }
     t->hash = rc_types_mix64(acc ^ (uint64_t)t->size);
     t->unhashable = unhashable;
+    if (atomic)
+        rc_gc_untrack(t);
 }
 
 /* ---- The type -------------------------------------------------------------------------- */
@@ -157,9 +179,8 @@ static void *empty_tuple(rc_heap *h) {
         rc_tupleobj *t = rc_new(h, &rc_tuple_type, 0);
         if (!t)
             return NULL;
-        tuple_seal(t);
+        tuple_seal(t); /* untracks it: it can never be part of a cycle */
         rc_make_immortal(t);
-        rc_gc_untrack(t); /* it can never be part of a cycle */
         st->empty_tuple = t;
     }
     return st->empty_tuple;

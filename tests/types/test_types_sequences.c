@@ -5,6 +5,8 @@
  */
 #include "types_test.h"
 
+#include <rcgc/gc.h>
+
 static void count_visit(void *child, void *arg) {
     (void)child;
     (*(size_t *)arg)++;
@@ -387,6 +389,61 @@ static void test_gc_clear(void) {
     rc_heap_destroy(h);
 }
 
+/* A tuple of atomic values is untracked when it is made (CPython untracks
+ * such tuples at its collections): ints, strings, untracked tuples.  A tuple
+ * holding any other container stays tracked, even one untracked by hand
+ * (it may be tracked again).  An atomic tuple still dies with the cycle
+ * that holds it. */
+static void test_atomic_tuples_untracked(void) {
+    rc_heap *h = types_heap(RC_MODE_DEBUG);
+    rc_gc_disable(h);
+    void *one = rc_int_new(h, 1000), *s = rc_str_from_cstr(h, "x");
+    void *atomic = rc_tuple_pack(h, 2, one, s);
+    void *nested = rc_tuple_pack(h, 2, atomic, one);
+    void *l = rc_list_new(h, 0);
+    void *with_list = rc_tuple_pack(h, 1, l);
+    void *outer = rc_tuple_pack(h, 1, with_list);
+    void *loose = rc_list_new(h, 0);
+    rc_gc_untrack(loose);
+    void *with_loose = rc_tuple_pack(h, 1, loose);
+    void *items[2] = {one, atomic};
+    void *from = rc_tuple_from(h, 2, items);
+    if (!CHECK_NOT_NULL(atomic) || !CHECK_NOT_NULL(nested) || !CHECK_NOT_NULL(with_list) ||
+        !CHECK_NOT_NULL(outer) || !CHECK_NOT_NULL(with_loose) || !CHECK_NOT_NULL(from))
+        return;
+    CHECK(!rc_gc_is_tracked(atomic));
+    CHECK(!rc_gc_is_tracked(nested));
+    CHECK(!rc_gc_is_tracked(from));
+    CHECK(rc_gc_is_tracked(with_list));
+    CHECK(rc_gc_is_tracked(outer));
+    CHECK(rc_gc_is_tracked(with_loose));
+    CHECK(!rc_gc_is_tracked(rc_tuple_pack(h, 0))); /* the empty tuple, as before */
+
+    /* a self-referencing list holding an atomic tuple: the collector finds
+     * the list alone, and the tuple dies with it */
+    size_t before = rc_live_objects(h);
+    rc_list_append(l, l);
+    rc_list_append(l, atomic);
+    rc_decref(outer);
+    rc_decref(with_list); /* l now held only by itself */
+    rc_decref(l);
+    CHECK_EQ(rc_refcount(atomic), 4); /* ours, nested's, from's and the list's */
+    CHECK_EQ(rc_gc_collect(h, 2), 1);
+    CHECK_EQ(rc_refcount(atomic), 3);
+    CHECK_EQ(rc_live_objects(h), before - 3); /* outer, with_list and l */
+
+    rc_decref(from);
+    rc_decref(with_loose);
+    rc_decref(loose);
+    rc_decref(nested);
+    rc_decref(atomic);
+    rc_decref(s);
+    rc_decref(one);
+    CHECK_EQ(rc_live_objects_of(h, &rc_tuple_type), 1); /* the immortal empty tuple */
+    CHECK_EQ(rc_live_objects_of(h, &rc_list_type), 0);
+    rc_heap_destroy(h);
+}
+
 static void test_print_nested(void) {
     rc_heap *h = types_heap(RC_MODE_DEBUG);
     void *l = rc_list_new(h, 0);
@@ -423,6 +480,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_list_growth_and_sizeof);
     RUN_TEST(test_list_clear_reentrancy);
     RUN_TEST(test_gc_clear);
+    RUN_TEST(test_atomic_tuples_untracked);
     RUN_TEST(test_print_nested);
     return check_summary();
 }
