@@ -30,6 +30,7 @@
  * operations change the dict completely before dropping any reference.
  */
 #include "types/internal.h"
+#include "rcgc/gc.h"
 
 #include <string.h>
 
@@ -220,12 +221,24 @@ static void delete_at(rc_dictobj *d, int64_t ix, size_t slot) {
     rc_decref(v);
 }
 
+/* A dict is made untracked and stays so while it holds only atomic keys
+ * and values (rc_types_may_join_cycle): the collector never examines it.
+ * The first key or value that may be on a cycle tracks it, for good (as
+ * CPython's dicts; CPython also untracks them again at full collections,
+ * which rcgc does not). */
+static inline void track_for(rc_dictobj *d, const void *key, const void *value) {
+    if (!(rc_info(d) & RC_OF_TRACKED) &&
+        (rc_types_may_join_cycle(value) || (key && rc_types_may_join_cycle(key))))
+        rc_gc_track(d);
+}
+
 /* Replace the value of entry ix. */
 static void replace_value(rc_dictobj *d, int64_t ix, void *value) {
     rc_dentry *e = &entries_of(d)[ix];
     void *old = e->value;
     rc_incref(value);
     e->value = value;
+    track_for(d, NULL, value);
     rc_decref(old);
 }
 
@@ -284,7 +297,11 @@ const rc_type rc_dict_type = {
 
 /* ---- Operations -------------------------------------------------------------------------- */
 
-void *rc_dict_new(rc_heap *h) { return h ? rc_new(h, &rc_dict_type, 0) : NULL; }
+void *rc_dict_new(rc_heap *h) {
+    void *d = h ? rc_new(h, &rc_dict_type, 0) : NULL;
+    rc_gc_untrack(d); /* empty: atomic until a key or value says otherwise */
+    return d;
+}
 
 bool rc_is_dict(const void *o) { return rc_types_is(o, &rc_dict_type); }
 
@@ -314,6 +331,7 @@ static void insert_new(rc_dictobj *d, void *key, void *value, uint64_t hash) {
     d->nentries++;
     d->used++;
     d->version++;
+    track_for(d, key, value);
 }
 
 rc_status rc_dict_set(void *o, void *key, void *value) {

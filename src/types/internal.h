@@ -119,6 +119,20 @@ static inline bool rc_types_is(const void *o, const rc_type *t) {
     return o != NULL && rc_types_type_of(o) == t;
 }
 
+/* Can o ever be on a reference cycle the collector could see?  Not if it
+ * has no GC head (the collector never follows references through such an
+ * object), nor if it is an untracked tuple (immutable, so it stays atomic).
+ * Any other container may be: one untracked by hand (or a dict untracked
+ * while it holds only atomic values) may be tracked again.  Tuples and
+ * dicts holding only such atomic values are left untracked (tuple.c,
+ * dict.c), as CPython does. */
+static inline bool rc_types_may_join_cycle(const void *o) {
+    uint32_t info = rc_info(o);
+    if (!(info & RC_OF_GC))
+        return false;
+    return (info & RC_OF_TRACKED) || rc_types_type_of(o) != &rc_tuple_type;
+}
+
 /* Nesting of element-wise comparisons (tuple and list eq) on this thread.
  * Past RC_TYPES_EQ_MAX_DEPTH levels they answer "not equal" instead of
  * recursing further (Python raises RecursionError there; eq has no error

@@ -59,17 +59,6 @@ static inline uint64_t rotl64(uint64_t x, unsigned r) { return (x << r) | (x >> 
 #define TH_SEED 0x27d4eb2f165667c5ull
 #define TH_K 0x9e3779b97f4a7c15ull
 
-/* Can o ever be on a reference cycle the collector could see?  Not if it
- * has no GC head (the collector never follows references through such an
- * object), nor if it is an untracked tuple (immutable, so it stays atomic).
- * Any other container may be: one untracked by hand may be tracked again. */
-static bool may_join_cycle(const void *o) {
-    uint32_t info = rc_info(o);
-    if (!(info & RC_OF_GC))
-        return false;
-    return (info & RC_OF_TRACKED) || rc_types_type_of(o) != &rc_tuple_type;
-}
-
 /* Compute the hash and hashability of a fully filled tuple, and untrack it
  * if it holds only atomic values (no item may ever be on a cycle): it can
  * then never be on one either, and collections need not examine it again,
@@ -85,7 +74,7 @@ static void tuple_seal(rc_tupleobj *t) {
             hi = 0;
         }
         acc = rotl64((acc ^ hi) * TH_K, 29); /* order matters: (a, b) != (b, a) */
-        if (atomic && may_join_cycle(t->items[i]))
+        if (atomic && rc_types_may_join_cycle(t->items[i]))
             atomic = false;
     }
     t->hash = rc_types_mix64(acc ^ (uint64_t)t->size);
