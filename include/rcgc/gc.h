@@ -7,7 +7,9 @@
  * ("containers"): a container is garbage when every reference to it comes
  * from other containers of the group being collected.
  *
- * Containers are tracked from creation in generation 0.  Allocations minus
+ * Containers are tracked from creation in generation 0 (the built-in tuple
+ * and dict leave out those holding only atomic values, as CPython does; see
+ * rcgc/types.h).  Allocations minus
  * deallocations of containers past threshold 0 collect generation 0;
  * survivors move up one generation; every threshold-1 collections of a
  * generation collect the next one.  A full collection (generation 2) also
