@@ -398,8 +398,6 @@ static void finalize_garbage(const rc_objstate *st, rc_gchead *unreachable) {
     gclist_merge(&seen, unreachable);
 }
 
-/* PEP 442: after finalizers ran, whatever they made reachable from outside
- * the unreachable set (and everything it reaches) is moved to `old`. */
 /* Whether some live object's type has a finalizer.  When none has (most
  * collections of most programs), the marking scan does not look up each
  * unreachable object's type for one: on GCBench, where half the scans send
@@ -414,6 +412,8 @@ static bool finalizers_possible(const rc_objstate *st) {
     return false;
 }
 
+/* PEP 442: after finalizers ran, whatever they made reachable from outside
+ * the unreachable set (and everything it reaches) is moved to `old`. */
 static void handle_resurrected(rc_gcstate *gs, const rc_objstate *st, rc_gchead *unreachable,
                                rc_gchead *old) {
     rc_gchead still;
