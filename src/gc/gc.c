@@ -402,7 +402,7 @@ static void finalize_garbage(const rc_objstate *st, rc_gchead *unreachable) {
  * collections of most programs), the marking scan does not look up each
  * unreachable object's type for one: on GCBench, where half the scans send
  * an object to the unreachable list before its parent brings it back, that
- * look was 2% of the collector's instructions.  O(types) per collection. */
+ * look was 1.3% of the collector's instructions.  O(types) per collection. */
 static bool finalizers_possible(const rc_objstate *st) {
     if (!st) /* no object was ever made in this heap */
         return false;
