@@ -147,7 +147,7 @@ RC_API void *rc_str_literal(rc_heap *h, const char *s);
 /** A tuple of the n objects given as further void * arguments; each gets a
  *  new reference.  NULL if an item is NULL or on allocation failure.  The
  *  empty tuple is a per-heap immortal singleton.  A tuple whose items are
- *  all atomic (no GC head, or untracked tuples) is made untracked by the
+ *  all atomic (no GC head, or tuples themselves atomic) is made untracked by the
  *  collector (rc_gc_is_tracked is 0), as CPython untracks such tuples: it
  *  can never be on a cycle. */
 RC_API void *rc_tuple_pack(rc_heap *h, size_t n, ...);
@@ -210,7 +210,7 @@ RC_API void rc_list_clear(void *l);
 
 /** An empty dict (its table is allocated on the first insertion).  NULL on
  *  allocation failure.  A dict is untracked by the collector while its keys
- *  and values are all atomic (no GC head, or untracked tuples); the first
+ *  and values are all atomic (no GC head, or atomic tuples); the first
  *  key or value that could be on a cycle tracks it for good (CPython's rule:
  *  is_tracked({"a": 1}) is false, is_tracked({"a": []}) true). */
 RC_API void *rc_dict_new(rc_heap *h);

@@ -42,7 +42,7 @@ typedef struct rc_tupleobj {
     size_t size;
     uint64_t hash;        /* computed at creation from the items' hashes */
     uint32_t unhashable;  /* an item (at any depth) is unhashable */
-    uint32_t unused_;
+    uint32_t atomic;      /* no item can ever be on a cycle (rc_types_may_join_cycle) */
     void *items[];
 } rc_tupleobj;
 
@@ -121,16 +121,16 @@ static inline bool rc_types_is(const void *o, const rc_type *t) {
 
 /* Can o ever be on a reference cycle the collector could see?  Not if it
  * has no GC head (the collector never follows references through such an
- * object), nor if it is an untracked tuple (immutable, so it stays atomic).
- * Any other container may be: one untracked by hand (or a dict untracked
- * while it holds only atomic values) may be tracked again.  Tuples and
- * dicts holding only such atomic values are left untracked (tuple.c,
- * dict.c), as CPython does. */
+ * object), nor if it is an atomic tuple (one whose items are all atomic:
+ * immutable, so it stays so; the flag is the tuple's own, so a tuple
+ * untracked by hand is not taken for atomic).  Any other container may be:
+ * one untracked by hand (or a dict untracked while it holds only atomic
+ * values) may be tracked again.  Tuples and dicts holding only atomic
+ * values are left untracked (tuple.c, dict.c), as CPython does. */
 static inline bool rc_types_may_join_cycle(const void *o) {
-    uint32_t info = rc_info(o);
-    if (!(info & RC_OF_GC))
+    if (!(rc_info(o) & RC_OF_GC))
         return false;
-    return (info & RC_OF_TRACKED) || rc_types_type_of(o) != &rc_tuple_type;
+    return rc_types_type_of(o) != &rc_tuple_type || !((const rc_tupleobj *)o)->atomic;
 }
 
 /* Nesting of element-wise comparisons (tuple and list eq) on this thread.

@@ -11,8 +11,8 @@
  * channel: rc_hash on an unhashable tuple returns true with a meaningless
  * hash, which is why dicts check keys with rc_types_key_hash.
  *
- * A tuple of atomic values (items with no GC head, or untracked tuples) is
- * untracked when it is made: it can never be on a cycle.
+ * A tuple of atomic values (items with no GC head, or atomic tuples) is
+ * flagged atomic and untracked when it is made: it can never be on a cycle.
  *
  * The empty tuple is a per-heap immortal singleton, made on first use.
  */
@@ -79,6 +79,7 @@ static void tuple_seal(rc_tupleobj *t) {
     }
     t->hash = rc_types_mix64(acc ^ (uint64_t)t->size);
     t->unhashable = unhashable;
+    t->atomic = atomic;
     if (atomic)
         rc_gc_untrack(t);
 }

@@ -432,6 +432,24 @@ static void test_atomic_tuples_untracked(void) {
     CHECK_EQ(rc_refcount(atomic), 3);
     CHECK_EQ(rc_live_objects(h), before - 3); /* outer, with_list and l */
 
+    /* a tuple untracked by hand is not atomic for that: what holds it is
+     * tracked, so a cycle through it, once it is tracked again, is found */
+    void *l2 = rc_list_new(h, 0);
+    void *by_hand = rc_tuple_pack(h, 1, l2);
+    rc_gc_untrack(by_hand);
+    void *holder = rc_tuple_pack(h, 1, by_hand);
+    void *dh = rc_dict_new(h);
+    CHECK_EQ(rc_dict_set(dh, one, by_hand), RC_OK);
+    CHECK(rc_gc_is_tracked(holder));
+    CHECK(rc_gc_is_tracked(dh));
+    rc_gc_track(by_hand);
+    rc_list_append(l2, dh); /* l2 -> dh -> by_hand -> l2 */
+    rc_decref(holder);
+    rc_decref(dh);
+    rc_decref(by_hand);
+    rc_decref(l2);
+    CHECK_EQ(rc_gc_collect(h, 2), 3);
+
     rc_decref(from);
     rc_decref(with_loose);
     rc_decref(loose);
