@@ -272,6 +272,64 @@ static void test_automatic_collection(void) {
     rc_heap_destroy(h);
 }
 
+/* The built-in containers that hand the collector their references as an
+ * array (rc_type.refs) hand over exactly what traverse visits, in order
+ * (NULL entries aside). */
+typedef struct seen_refs {
+    void *v[8];
+    size_t n;
+} seen_refs;
+
+static void record_ref(void *child, void *arg) {
+    seen_refs *s = arg;
+    if (s->n < 8)
+        s->v[s->n] = child;
+    s->n++;
+}
+
+static void check_refs_agree(void *o) {
+    const rc_type *t = rc_type_of(o);
+    if (!CHECK_NOT_NULL(t->refs))
+        return;
+    seen_refs by_traverse = {{0}, 0}, by_refs = {{0}, 0};
+    rc_traverse(o, record_ref, &by_traverse);
+    size_t n = 0;
+    void *const *r = t->refs(o, &n);
+    for (size_t i = 0; i < n; i++)
+        if (r[i])
+            record_ref(r[i], &by_refs);
+    if (!CHECK_EQ(by_refs.n, by_traverse.n))
+        return;
+    for (size_t i = 0; i < by_refs.n && i < 8; i++)
+        CHECK_PTR_EQ(by_refs.v[i], by_traverse.v[i]);
+}
+
+static void test_refs_agree_with_traverse(void) {
+    rc_heap *h = types_heap(RC_MODE_DEBUG);
+    void *cls = rc_class_new(h, "Point", NULL);
+    void *p = rc_instance_new(h, cls);
+    if (!CHECK_NOT_NULL(p))
+        return;
+    void *one = rc_int_new(h, 1);
+    void *l = rc_list_new(h, 0);
+    rc_list_append(l, one);
+    rc_list_append(l, p);
+    void *t = rc_tuple_pack(h, 3, one, l, cls);
+    check_refs_agree(cls);
+    check_refs_agree(p);
+    check_refs_agree(l);
+    check_refs_agree(t);
+    rc_type_of(p)->clear(p); /* emptied, still two references */
+    check_refs_agree(p);
+    rc_decref(t);
+    rc_decref(l);
+    rc_decref(one);
+    rc_decref(p);
+    rc_decref(cls);
+    rc_gc_collect(h, 2);
+    rc_heap_destroy(h);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_seed_example);
@@ -280,5 +338,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_no_finalizer);
     RUN_TEST(test_cycles_collected);
     RUN_TEST(test_automatic_collection);
+    RUN_TEST(test_refs_agree_with_traverse);
     return check_summary();
 }
