@@ -6,6 +6,7 @@ process; the output is one "result" line with the keys gc_bench.c prints.
 
   gc_bench.py traversal [--n N] [--reps R]
   gc_bench.py collect [--n N]
+  gc_bench.py records [--n N] [--reps R]
   gc_bench.py pause [--objects M] [--window W] [--long-lived L]
   gc_bench.py gcbench [--stretch-depth S] [--long-lived-depth L]
                       [--min-depth A] [--max-depth B] [--array N]
@@ -85,6 +86,41 @@ def median(v):
     if n == 0:
         return 0.0
     return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+class Record:
+    pass
+
+
+def bench_records(n, reps):
+    """gc_bench.c's records: n instances with an int, a str and a tuple of
+    two ints as attributes, held by one list; time per record of a full
+    collection."""
+    settle()
+    allr = []
+    for i in range(n):
+        r = Record()
+        r.id = i * 1000
+        r.name = "name"
+        r.pt = (i, i + 1)
+        allr.append(r)
+    tracked = tracked_objects()
+    times, cpus = [], []
+    for _ in range(reps):
+        c0 = time.thread_time_ns()
+        t0 = time.perf_counter_ns()
+        found = gc.collect()
+        times.append(time.perf_counter_ns() - t0)
+        cpus.append(time.thread_time_ns() - c0)
+        if found != 0:
+            sys.exit("gc_bench.py: records: the collector found garbage in live records")
+    med, med_cpu = median(times), median(cpus)
+    print("result bench=records impl=cpython n=%d tracked=%d reps=%d"
+          " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
+          " ms=%.3f cpu_ms=%.3f peak_rss_kib=%d"
+          % (n, tracked, reps, med / n, med_cpu / n, times[0] / n, cpus[0] / n,
+             med / 1e6, med_cpu / 1e6, peak_rss_kib()))
+    del allr
 
 
 def percentile(s, q):
@@ -304,6 +340,7 @@ def bench_gcbench(stretch, long_lived_depth, min_depth, max_depth, array_size):
 
 USAGE = """usage: gc_bench.py traversal [--n N] [--reps R]
        gc_bench.py collect [--n N]
+       gc_bench.py records [--n N] [--reps R]
        gc_bench.py pause [--objects M] [--window W] [--long-lived L]
        gc_bench.py gcbench [--stretch-depth S] [--long-lived-depth L]
                            [--min-depth A] [--max-depth B] [--array N]"""
@@ -333,6 +370,8 @@ def main(argv):
         bench_traversal(opts["n"], opts["reps"])
     elif bench == "collect":
         bench_collect(opts["n"])
+    elif bench == "records":
+        bench_records(opts["n"], opts["reps"])
     elif bench == "pause":
         bench_pause(opts["objects"], opts["window"], opts["long-lived"])
     elif bench == "gcbench":

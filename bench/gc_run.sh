@@ -12,6 +12,9 @@
 #   young pause               collection pauses per generation while a loop
 #                             allocates 10M containers (default thresholds)
 #   GCBench                   Boehm's binary trees: total time, peak RSS
+#   gc_records   N=100K       full collection of N instances with three
+#                             atomic attributes in a list: ns/record (no
+#                             target; with the built-in types only)
 # Implementations: rcgc (containers defined in bench/gc_bench.c), rcgc-list
 # (rcgc's built-in list, where the library has it), CPython (python3), the
 # Boehm GC (GCBench only, when gcbench_boehm was built: libgc-dev),
@@ -23,7 +26,7 @@
 # Environment knobs:
 #   GC_BENCH_RUNS=5        runs per measurement (median reported)
 #   GC_BENCH_ONLY=REGEX    only benchmarks whose id matches (trav-100k trav-1m
-#                          coll-100k coll-1m pause gcbench gcbench-16), e.g.
+#                          coll-100k coll-1m rec-100k pause gcbench gcbench-16), e.g.
 #                          GC_BENCH_ONLY=trav
 #   GC_BENCH_CPU=N         pin every run to CPU N with taskset
 #   GC_BENCH_PYTHON=PATH   the CPython to compare with (default python3), or none
@@ -115,6 +118,10 @@ for spec in trav-100k:traversal:100000 trav-1m:traversal:1000000 \
     fi
     if [ -n "$PY" ]; then job "$w" cpython "$PY $PYSCRIPT $b --n $n"; else MISSING+=("$w cpython"); fi
 done
+if [ $HAVE_LIST = 1 ]; then # the built-in types are there
+    job rec-100k rcgc "$BIN records --n 100000 --reps 7"
+    if [ -n "$PY" ]; then job rec-100k cpython "$PY $PYSCRIPT records --n 100000 --reps 7"; else MISSING+=("rec-100k cpython"); fi
+fi
 job pause rcgc "$BIN pause --objects 10000000 --window 10000 --long-lived 100000"
 if [ -n "$PY" ]; then
     job pause cpython "$PY $PYSCRIPT pause --objects 10000000 --window 10000 --long-lived 100000"
@@ -149,7 +156,7 @@ fi
 TIMEOUT=()
 command -v timeout >/dev/null 2>&1 && TIMEOUT=(timeout 300)
 
-WIDS=(trav-100k trav-1m coll-100k coll-1m pause gcbench gcbench-16)
+WIDS=(trav-100k trav-1m coll-100k coll-1m rec-100k pause gcbench gcbench-16)
 start=$SECONDS
 for w in "${WIDS[@]}"; do
     if [ -n "$ONLY" ] && ! [[ $w =~ $ONLY ]]; then continue; fi
@@ -242,14 +249,14 @@ function collection(w, label,    j, a, ns, wall, py, pyw, details, vs, target) {
         ns = v(w, a, "cpu_ns_per_obj"); wall = v(w, a, "ns_per_obj")
         details = sprintf("wall %s ns/obj", f(wall, 1))
         if (pyw != "" && a != "cpython") details = details sprintf(" (%s)", ratio(wall, pyw))
-        if (w ~ /^trav/)
+        if (w ~ /^(trav|rec)/)
             details = details sprintf("; %s ms; first %s; %d objs", f(v(w, a, "cpu_ms"), 2),
                                       f(v(w, a, "first_cpu_ns_per_obj"), 1), v(w, a, "tracked"))
         else
             details = details sprintf("; %s ms; %d collected", f(v(w, a, "cpu_ms"), 2), v(w, a, "found"))
         vs = (py != "" && a != "cpython") ? ratio(ns, py) : ""
         target = ""
-        if (py != "" && a ~ /^rcgc/)
+        if (py != "" && a ~ /^rcgc/ && w !~ /^rec/)
             target = (ns <= 0.25 * py) ? "<= 0.25x: MET" : "<= 0.25x: MISSED"
         row(label, a, f(ns, 1), "ns/obj", spread(vals[w, a, "cpu_ns_per_obj"]), details, vs, target)
         label = ""
@@ -330,6 +337,7 @@ END {
         else if (w == "trav-1m") collection(w, "gc_traversal 1M")
         else if (w == "coll-100k") collection(w, "gc_collect 100K")
         else if (w == "coll-1m") collection(w, "gc_collect 1M")
+        else if (w == "rec-100k") collection(w, "gc_records 100K")
         else if (w == "pause") pauses(w)
         else if (w == "gcbench") gcbench(w, "GCBench")
         else if (w == "gcbench-16") gcbench(w, "GCBench ll=16")
@@ -343,6 +351,9 @@ END {
     print "  object examined; gc_collect: one full collection of N containers in 2-object cycles, all"
     print "  garbage, time per object collected, freeing included.  CPython: lists, its start-up objects"
     print "  frozen first.  rcgc: list-like containers of gc_bench.c; rcgc-list: the built-in rc_list."
+    print "gc_records: one full collection of N instances (an int, a str and a tuple of two ints as"
+    print "  attributes) in one list, time per record (ns/obj here means per record); \"objs\" is what"
+    print "  the collector tracks (CPython untracks the tuples at its first collection).  No target."
     print "pause: per-collection times from a gc callback while 10M containers are allocated (a ring of"
     print "  10,000 live ones, every 4th a 2-cycle; a long-lived tree of 100,000), default thresholds."
     print "  gen0 is the young generation the target is about.  CPython times include ~1 us of its"
