@@ -259,6 +259,9 @@ static size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int ge
         rc_objhead *hd = RC_OBJHEAD(o);
         touch(hd, g);
         const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
+        /* for_each_ref written out, so that `any` lives in a register on the
+         * refs path (through for_each_ref and a subtract_arg it went through
+         * memory: 93 instead of 88 instructions per object) */
         bool any = false;
         if (t->refs) {
             size_t k;
