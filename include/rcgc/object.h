@@ -47,6 +47,11 @@ extern "C" {
 #define RC_TYPE_GC 0x1u
 /** Objects of this type cannot be dict keys (like Python's list and dict). */
 #define RC_TYPE_UNHASHABLE 0x2u
+/** With RC_TYPE_GC: objects of this type are made untracked, and the type
+ *  calls rc_gc_track on one once it may hold a reference that is on a cycle
+ *  (the built-in tuple and dict do, while their contents are atomic).  The
+ *  collector's allocation count (rc_gc_get_count) counts them all the same. */
+#define RC_TYPE_UNTRACKED 0x4u
 
 /** Called by a type's traverse for each strong reference it holds. */
 typedef void (*rc_visit_fn)(void *child, void *arg);
@@ -56,7 +61,7 @@ typedef void (*rc_visit_fn)(void *child, void *arg);
 typedef struct rc_type {
     const char *name; /**< for reports and rc_print_objects (may be NULL) */
     size_t size;    /**< bytes of the user's struct */
-    unsigned flags; /**< RC_TYPE_GC, RC_TYPE_UNHASHABLE */
+    unsigned flags; /**< RC_TYPE_GC, RC_TYPE_UNHASHABLE, RC_TYPE_UNTRACKED */
     /** Call visit(child, arg) for each strong reference held (NULL children
      *  may be skipped or passed; NULL is ignored). */
     void (*traverse)(void *obj, rc_visit_fn visit, void *arg);

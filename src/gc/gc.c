@@ -116,7 +116,8 @@ bool rc__gc_track_new(rc_heap *h, void *o) {
         return false;
     if (++gs->count[0] > gs->trigger)
         collect_generations(h, gs); /* before o is linked: it is not examined */
-    rc__gc_link_new(gs, o);
+    if (rc_info(o) & RC_OF_TRACKED) /* not an RC_TYPE_UNTRACKED type */
+        rc__gc_link_new(gs, o);
     return true;
 }
 

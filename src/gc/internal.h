@@ -121,6 +121,14 @@ static inline void rc__gc_link_new(rc_gcstate *gs, void *o) {
     gclist_append(&gs->gen[0], RC_GCHEAD(o));
 }
 
+/* rc_gc_track of an object of an RC_TYPE_UNTRACKED type, untracked, in heap
+ * h: its creation counted it, so the collector's state exists; no lookup of
+ * heap or state, and no check, as the types layer tracks its own objects. */
+static inline void rc__gc_track_untracked(rc_heap *h, void *o) {
+    rc__gc_link_new(rc_heap_layer(h, RC_LAYER_GC), o);
+    RC_OBJHEAD(o)->info |= RC_OF_TRACKED;
+}
+
 /* The collector's bits in an object's header, all cleared when it leaves the
  * collector (untracked or freed). */
 #define RC_OF_GC_STATE \

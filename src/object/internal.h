@@ -104,7 +104,7 @@ static inline void *rc_block_of(const void *o) {
  * the collector form one object system, as in Lua: object.c tells the
  * collector of each container's birth and death, and the collector frees
  * garbage through reference counting. */
-bool rc__gc_track_new(rc_heap *h, void *o);   /* may collect, then links o (born tracked); false: no memory */
+bool rc__gc_track_new(rc_heap *h, void *o);   /* counts o, may collect, then links o if born tracked; false: no memory */
 void rc__weakrefs_clear(rc_heap *h, void *o); /* o dies: clear its weakrefs, run callbacks */
 void rc__weakrefs_clear_silently(rc_heap *h, void *o); /* ... without callbacks */
 

@@ -48,10 +48,13 @@ rc_objstate *rc_objstate_get(rc_heap *h) {
     return st;
 }
 
-/* The info word of a new object of type index idx: a new container is
- * tracked from birth (both creation paths link it at once). */
-static inline uint32_t birth_info(uint32_t idx, bool gc) {
-    return RC_INFO_TAG | idx | (gc ? RC_OF_GC | RC_OF_TRACKED : 0);
+/* The info word of a new object of type t, index idx: a new container is
+ * tracked from birth (both creation paths link it at once), unless its type
+ * says RC_TYPE_UNTRACKED. */
+static inline uint32_t birth_info(uint32_t idx, const rc_type *t) {
+    if (!(t->flags & RC_TYPE_GC))
+        return RC_INFO_TAG | idx;
+    return RC_INFO_TAG | idx | RC_OF_GC | (t->flags & RC_TYPE_UNTRACKED ? 0 : RC_OF_TRACKED);
 }
 
 /* Index of t in h's type table, registering it on first use, and its cache
@@ -92,7 +95,7 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
     }
     size_t n = t->size + sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
     slot->type = t;
-    slot->info = birth_info(i, gc);
+    slot->info = birth_info(i, t);
     slot->units = (uint16_t)(t->size <= RC_SMALL_MAX && n <= RC_SMALL_MAX ? (n + 15) / 16 : 0);
     slot->gc = gc;
     return i;
@@ -136,7 +139,7 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     if (!block)
         return NULL;
     memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
-    void *o = init_object(st, block, prefix, birth_info(idx, gc));
+    void *o = init_object(st, block, prefix, birth_info(idx, t));
     if (gc && !rc__gc_track_new(h, o)) {
         st->live_of[idx]--;
         RC_OBJHEAD(o)->info = 0;
@@ -146,9 +149,10 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     return o;
 }
 
-/* Zero the first `units` 16-byte units of a fresh block: straight-line
- * stores for the small objects that are the common case. */
-static inline void zero_units(rc_block *b, unsigned units) {
+/* Zero the first `units` 16-byte units of a fresh block (but the first,
+ * with `head_written`: a container's GC head, which the caller writes):
+ * straight-line stores for the small objects that are the common case. */
+static inline void zero_units(rc_block *b, unsigned units, bool head_written) {
     uint64_t *z = (uint64_t *)b;
     switch (units) {
     default:
@@ -165,16 +169,17 @@ static inline void zero_units(rc_block *b, unsigned units) {
         z[2] = z[3] = 0;
         /* fall through */
     case 1:
-        z[0] = z[1] = 0;
+        if (!head_written)
+            z[0] = z[1] = 0;
     }
 }
 
 /* A block of `units` 16-byte units from the heap's cache, zeroed; NULL
  * when the cache is empty (the caller goes slow). */
-static inline rc_block *pop_zeroed(rc_heap *h, unsigned units) {
+static inline rc_block *pop_zeroed(rc_heap *h, unsigned units, bool head_written) {
     rc_block *b = rc__cache_pop(&h->cache[units - 1]);
     if (RC_LIKELY(b != NULL))
-        zero_units(b, units);
+        zero_units(b, units, head_written);
     return b;
 }
 
@@ -190,7 +195,7 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     if (RC_UNLIKELY(slot->type != t || units == 0))
         return new_slow(h, t, extra);
     if (RC_LIKELY(!slot->gc)) { /* its own branch: nothing kept across it */
-        rc_block *b = pop_zeroed(h, units);
+        rc_block *b = pop_zeroed(h, units, false);
         if (RC_UNLIKELY(b == NULL))
             return new_slow(h, t, extra);
         return init_object(st, (char *)b, sizeof(rc_objhead), slot->info);
@@ -198,12 +203,18 @@ void *rc_new(rc_heap *h, const rc_type *t, size_t extra) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (RC_UNLIKELY(!gs || gs->count[0] + 1 > gs->trigger))
         return new_slow(h, t, extra);
-    rc_block *b = pop_zeroed(h, units);
+    rc_block *b = pop_zeroed(h, units, true);
     if (RC_UNLIKELY(b == NULL))
         return new_slow(h, t, extra);
-    void *o = init_object(st, (char *)b, sizeof(rc_objhead) + sizeof(rc_gchead), slot->info);
+    uint32_t info = slot->info;
+    void *o = init_object(st, (char *)b, sizeof(rc_objhead) + sizeof(rc_gchead), info);
     gs->count[0]++;
-    rc__gc_link_new(gs, o);
+    if (RC_LIKELY(info & RC_OF_TRACKED)) { /* linked: both links written */
+        rc__gc_link_new(gs, o);
+    } else { /* RC_TYPE_UNTRACKED */
+        rc_gchead *g = RC_GCHEAD(o);
+        g->prev = g->next = NULL;
+    }
     return o;
 }
 

@@ -30,7 +30,7 @@
  * operations change the dict completely before dropping any reference.
  */
 #include "types/internal.h"
-#include "rcgc/gc.h"
+#include "gc/internal.h"
 
 #include <string.h>
 
@@ -229,7 +229,7 @@ static void delete_at(rc_dictobj *d, int64_t ix, size_t slot) {
 static inline void track_for(rc_dictobj *d, const void *key, const void *value) {
     if (!(rc_info(d) & RC_OF_TRACKED) &&
         (rc_types_may_join_cycle(value) || (key && rc_types_may_join_cycle(key))))
-        rc_gc_track(d);
+        rc__gc_track_untracked(rc_types_heap_of(d), d);
 }
 
 /* Replace the value of entry ix. */
@@ -288,7 +288,7 @@ static size_t dict_sizeof_extra(const void *o) {
 const rc_type rc_dict_type = {
     .name = "dict",
     .size = sizeof(rc_dictobj),
-    .flags = RC_TYPE_GC | RC_TYPE_UNHASHABLE,
+    .flags = RC_TYPE_GC | RC_TYPE_UNHASHABLE | RC_TYPE_UNTRACKED,
     .traverse = dict_traverse,
     .clear = dict_do_clear,
     .destroy = dict_do_clear,
@@ -297,11 +297,9 @@ const rc_type rc_dict_type = {
 
 /* ---- Operations -------------------------------------------------------------------------- */
 
-void *rc_dict_new(rc_heap *h) {
-    void *d = h ? rc_new(h, &rc_dict_type, 0) : NULL;
-    rc_gc_untrack(d); /* empty: atomic until a key or value says otherwise */
-    return d;
-}
+/* Made untracked (RC_TYPE_UNTRACKED): empty, it is atomic until a key or
+ * value says otherwise (track_for). */
+void *rc_dict_new(rc_heap *h) { return h ? rc_new(h, &rc_dict_type, 0) : NULL; }
 
 bool rc_is_dict(const void *o) { return rc_types_is(o, &rc_dict_type); }
 

@@ -12,12 +12,13 @@
  * hash, which is why dicts check keys with rc_types_key_hash.
  *
  * A tuple of atomic values (items with no GC head, or atomic tuples) is
- * flagged atomic and untracked when it is made: it can never be on a cycle.
+ * flagged atomic and stays untracked (tuples are made untracked; tuple_seal
+ * tracks the others): it can never be on a cycle.
  *
  * The empty tuple is a per-heap immortal singleton, made on first use.
  */
 #include "types/internal.h"
-#include "rcgc/gc.h"
+#include "gc/internal.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -59,11 +60,12 @@ static inline uint64_t rotl64(uint64_t x, unsigned r) { return (x << r) | (x >> 
 #define TH_SEED 0x27d4eb2f165667c5ull
 #define TH_K 0x9e3779b97f4a7c15ull
 
-/* Compute the hash and hashability of a fully filled tuple, and untrack it
- * if it holds only atomic values (no item may ever be on a cycle): it can
- * then never be on one either, and collections need not examine it again,
- * as CPython untracks such tuples (a tuple of numbers and strings, say). */
-static void tuple_seal(rc_tupleobj *t) {
+/* Compute the hash and hashability of a fully filled tuple, and track it
+ * (tuples are made untracked: RC_TYPE_UNTRACKED) unless it holds only
+ * atomic values (no item may ever be on a cycle): such a tuple can never be
+ * on one either, and collections never examine it, as CPython untracks such
+ * tuples (a tuple of numbers and strings, say). */
+static void tuple_seal(rc_heap *h, rc_tupleobj *t) {
     uint64_t acc = TH_SEED;
     uint32_t unhashable = 0;
     bool atomic = true;
@@ -80,8 +82,8 @@ static void tuple_seal(rc_tupleobj *t) {
     t->hash = rc_types_mix64(acc ^ (uint64_t)t->size);
     t->unhashable = unhashable;
     t->atomic = atomic;
-    if (atomic)
-        rc_gc_untrack(t);
+    if (!atomic)
+        rc__gc_track_untracked(h, t);
 }
 
 /* ---- The type -------------------------------------------------------------------------- */
@@ -149,7 +151,7 @@ static bool tuple_eq(const void *a, const void *b) {
 const rc_type rc_tuple_type = {
     .name = "tuple",
     .size = offsetof(rc_tupleobj, items),
-    .flags = RC_TYPE_GC,
+    .flags = RC_TYPE_GC | RC_TYPE_UNTRACKED, /* tracked by tuple_seal unless atomic */
     .traverse = tuple_traverse,
     .refs = tuple_refs,
     .clear = tuple_clear,
@@ -169,7 +171,7 @@ static void *empty_tuple(rc_heap *h) {
         rc_tupleobj *t = rc_new(h, &rc_tuple_type, 0);
         if (!t)
             return NULL;
-        tuple_seal(t); /* untracks it: it can never be part of a cycle */
+        tuple_seal(h, t); /* atomic: it stays untracked */
         rc_make_immortal(t);
         st->empty_tuple = t;
     }
@@ -200,7 +202,7 @@ void *rc_tuple_from(rc_heap *h, size_t n, void *const *items) {
         rc_incref(items[i]);
         t->items[i] = items[i];
     }
-    tuple_seal(t);
+    tuple_seal(h, t);
     return t;
 }
 
@@ -229,7 +231,7 @@ void *rc_tuple_pack(rc_heap *h, size_t n, ...) {
         rc_decref(t); /* drops the items taken so far; the rest are NULL */
         return NULL;
     }
-    tuple_seal(t);
+    tuple_seal(h, t);
     return t;
 }
 

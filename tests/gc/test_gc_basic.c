@@ -663,6 +663,42 @@ static void test_collect_other_heap_from_finalizer(void) {
     GCT_END_HEAP(h);
 }
 
+/* RC_TYPE_UNTRACKED: objects are made untracked, on the slow path (the
+ * first of its type in a heap) and the fast one alike, yet counted as
+ * allocations; a cycle of them is found once the type tracks its objects. */
+static const rc_type tuntracked_type = {
+    .name = "tuntracked",
+    .size = sizeof(tnode),
+    .flags = RC_TYPE_GC | RC_TYPE_UNTRACKED,
+    .traverse = tn_traverse,
+    .clear = tn_clear,
+    .destroy = tn_destroy,
+};
+
+static void test_type_born_untracked(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    rc_gc_collect(h, 2);
+    long before = gct_count(h, 0);
+    tnode *a = tn_new(h, &tuntracked_type, 1); /* new_slow: the type's first */
+    tnode *b = tn_new(h, &tuntracked_type, 2); /* the fast path */
+    CHECK(!rc_gc_is_tracked(a));
+    CHECK(!rc_gc_is_tracked(b));
+    CHECK_EQ(gct_count(h, 0), before + 2);
+    CHECK_EQ(rc_gc_generation_size(h, 0), 0);
+    tn_set(a, 0, b);
+    tn_set(b, 0, a);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_gc_collect(h, 2), 0); /* untracked: invisible, kept */
+    CHECK_EQ(rc_live_objects(h), 2);
+    rc_gc_track(a);
+    rc_gc_track(b);
+    CHECK_EQ(rc_gc_collect(h, 2), 2);
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_pair_cycle_leaks_then_collected);
@@ -686,5 +722,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_get_referrers);
     RUN_TEST(test_traverse_passing_null);
     RUN_TEST(test_collect_other_heap_from_finalizer);
+    RUN_TEST(test_type_born_untracked);
     return check_summary();
 }
