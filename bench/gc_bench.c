@@ -292,6 +292,33 @@ static GCB_NOINLINE uint64_t run_full_collection(rc_heap *h, intptr_t *found, ui
     return t;
 }
 
+/* reps full collections of h, which holds no garbage, timed, and the result
+ * line: "result <label> n=... tracked=...", then times per `per` units
+ * (objects examined, or records): medians and the first collection's. */
+static void report_full_collections(rc_heap *h, int reps, const char *label, size_t n, size_t per)
+{
+    size_t tracked = rc_gc_generation_size(h, 0) + rc_gc_generation_size(h, 1) +
+                     rc_gc_generation_size(h, 2);
+    uint64_t *t = calloc((size_t)reps, sizeof *t), *c = calloc((size_t)reps, sizeof *c);
+    if (t == NULL || c == NULL)
+        die("out of memory");
+    for (int r = 0; r < reps; r++) {
+        intptr_t found;
+        t[r] = run_full_collection(h, &found, &c[r]);
+        if (found != 0)
+            die("the collector found garbage in a heap that has none");
+    }
+    double med = median_u64(t, (size_t)reps), med_cpu = median_u64(c, (size_t)reps);
+    double np = (double)per;
+    printf("result %s n=%zu tracked=%zu reps=%d"
+           " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
+           " ms=%.3f cpu_ms=%.3f peak_rss_kib=%ld\n",
+           label, n, tracked, reps, med / np, med_cpu / np, (double)t[0] / np, (double)c[0] / np,
+           med / 1e6, med_cpu / 1e6, peak_rss_kib());
+    free(t);
+    free(c);
+}
+
 static int bench_traversal(size_t n, int reps, enum list_impl impl)
 {
     rc_heap *h = new_heap();
@@ -299,30 +326,10 @@ static int bench_traversal(size_t n, int reps, enum list_impl impl)
     void *root = build_tree(h, impl, n);
     size_t tracked = rc_gc_generation_size(h, 0) + rc_gc_generation_size(h, 1) +
                      rc_gc_generation_size(h, 2);
-    uint64_t *t = calloc((size_t)reps, sizeof *t), *c = calloc((size_t)reps, sizeof *c);
-    if (t == NULL || c == NULL)
-        die("out of memory");
-    uint64_t first = 0, first_cpu = 0;
-    for (int r = 0; r < reps; r++) {
-        intptr_t found;
-        t[r] = run_full_collection(h, &found, &c[r]);
-        if (found != 0)
-            die("traversal: the collector found garbage in a live tree");
-        if (r == 0) {
-            first = t[r];
-            first_cpu = c[r];
-        }
-    }
-    double med = median_u64(t, (size_t)reps), med_cpu = median_u64(c, (size_t)reps);
-    long rss = peak_rss_kib();
-    double nt = (double)tracked;
-    printf("result bench=traversal impl=rcgc types=%s n=%zu tracked=%zu reps=%d"
-           " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
-           " ms=%.3f cpu_ms=%.3f peak_rss_kib=%ld\n",
-           impl == LIST_BUILTIN ? "builtin" : "custom", n, tracked, reps, med / nt, med_cpu / nt,
-           (double)first / nt, (double)first_cpu / nt, med / 1e6, med_cpu / 1e6, rss);
-    free(t);
-    free(c);
+    report_full_collections(h, reps,
+                            impl == LIST_BUILTIN ? "bench=traversal impl=rcgc types=builtin"
+                                                 : "bench=traversal impl=rcgc types=custom",
+                            n, tracked);
     rc_decref(root);
     rc_heap_destroy(h);
     return 0;
@@ -770,26 +777,7 @@ static int bench_records(size_t n, int reps)
         if (rc_list_append_steal(all, r) != RC_OK)
             die("records: rc_list_append_steal failed");
     }
-    size_t tracked = rc_gc_generation_size(h, 0) + rc_gc_generation_size(h, 1) +
-                     rc_gc_generation_size(h, 2);
-    uint64_t *t = calloc((size_t)reps, sizeof *t), *c = calloc((size_t)reps, sizeof *c);
-    if (t == NULL || c == NULL)
-        die("out of memory");
-    for (int k = 0; k < reps; k++) {
-        intptr_t found;
-        t[k] = run_full_collection(h, &found, &c[k]);
-        if (found != 0)
-            die("records: the collector found garbage in live records");
-    }
-    double med = median_u64(t, (size_t)reps), med_cpu = median_u64(c, (size_t)reps);
-    double nr = (double)n;
-    printf("result bench=records impl=rcgc n=%zu tracked=%zu reps=%d ns_per_obj=%.2f"
-           " cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f ms=%.3f"
-           " cpu_ms=%.3f peak_rss_kib=%ld\n",
-           n, tracked, reps, med / nr, med_cpu / nr, (double)t[0] / nr, (double)c[0] / nr,
-           med / 1e6, med_cpu / 1e6, peak_rss_kib());
-    free(t);
-    free(c);
+    report_full_collections(h, reps, "bench=records impl=rcgc", n, n);
     rc_decref(all);
     rc_decref(cls);
     rc_heap_destroy(h);

@@ -105,15 +105,7 @@ def bench_records(n, reps):
         r.pt = (i, i + 1)
         allr.append(r)
     tracked = tracked_objects()
-    times, cpus = [], []
-    for _ in range(reps):
-        c0 = time.thread_time_ns()
-        t0 = time.perf_counter_ns()
-        found = gc.collect()
-        times.append(time.perf_counter_ns() - t0)
-        cpus.append(time.thread_time_ns() - c0)
-        if found != 0:
-            sys.exit("gc_bench.py: records: the collector found garbage in live records")
+    times, cpus = time_full_collections(reps, "records")
     med, med_cpu = median(times), median(cpus)
     print("result bench=records impl=cpython n=%d tracked=%d reps=%d"
           " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
@@ -140,10 +132,9 @@ def settle():
     gc.disable()
 
 
-def bench_traversal(n, reps):
-    settle()
-    root = build_tree(n)
-    tracked = tracked_objects()
+def time_full_collections(reps, what):
+    """reps full collections of a heap with no garbage: their wall and CPU
+    times, in ns."""
     times, cpus = [], []
     for _ in range(reps):
         c0 = time.thread_time_ns()
@@ -152,7 +143,15 @@ def bench_traversal(n, reps):
         times.append(time.perf_counter_ns() - t0)
         cpus.append(time.thread_time_ns() - c0)
         if found != 0:
-            sys.exit("gc_bench.py: traversal: the collector found garbage in a live tree")
+            sys.exit("gc_bench.py: %s: the collector found garbage" % what)
+    return times, cpus
+
+
+def bench_traversal(n, reps):
+    settle()
+    root = build_tree(n)
+    tracked = tracked_objects()
+    times, cpus = time_full_collections(reps, "traversal")
     med, med_cpu = median(times), median(cpus)
     print("result bench=traversal impl=cpython types=list n=%d tracked=%d reps=%d"
           " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
