@@ -125,6 +125,23 @@ static inline rc_heap *test_heap_new(rc_alloc_mode mode) {
     return rc_heap_new(&cfg);
 }
 
+/* ---- The references a traverse visits, in order -------------------------- */
+
+/* Pass test_visit_record (with a test_visits) as a traverse's visit: the
+ * first TEST_VISITS_MAX children are kept, all are counted. */
+#define TEST_VISITS_MAX 8
+typedef struct test_visits {
+    void *seen[TEST_VISITS_MAX];
+    size_t n;
+} test_visits;
+
+static inline void test_visit_record(void *child, void *arg) {
+    test_visits *v = arg;
+    if (v->n < TEST_VISITS_MAX)
+        v->seen[v->n] = child;
+    v->n++;
+}
+
 /* ---- A heap whose error reports are recorded ---------------------------- */
 #define TEST_LOG_MAX 32
 

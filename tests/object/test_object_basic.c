@@ -604,17 +604,6 @@ static void trio_traverse(void *o, rc_visit_fn visit, void *arg) {
 static const rc_type trio_type = {
     .name = "trio", .size = sizeof(trio), .flags = RC_TYPE_GC, .traverse = trio_traverse};
 
-typedef struct visits {
-    void *seen[8];
-    int n;
-} visits;
-
-static void record_visit(void *child, void *arg) {
-    visits *v = arg;
-    if (v->n < 8)
-        v->seen[v->n] = child;
-    v->n++;
-}
 
 static void test_traverse(void) {
     rc_heap *h = test_heap_new(RC_MODE_POOL);
@@ -626,15 +615,15 @@ static void test_traverse(void) {
         return;
     t->kid[0] = a; /* the trio owns a and b now */
     t->kid[2] = b;
-    visits v = {{0}, 0};
-    rc_traverse(t, record_visit, &v);
+    test_visits v = {{0}, 0};
+    rc_traverse(t, test_visit_record, &v);
     CHECK_EQ(v.n, 3);
     CHECK_PTR_EQ(v.seen[0], a);
     CHECK_NULL(v.seen[1]);
     CHECK_PTR_EQ(v.seen[2], b);
     /* types without references: nothing visited */
-    visits none = {{0}, 0};
-    rc_traverse(a, record_visit, &none);
+    test_visits none = {{0}, 0};
+    rc_traverse(a, test_visit_record, &none);
     CHECK_EQ(none.n, 0);
     CHECK_EQ(rc_refcount(a), 1); /* traversal takes no references */
     rc_decref(t);                 /* no destroy: the traverse's children are dropped */

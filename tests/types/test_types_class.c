@@ -4,6 +4,7 @@
  * by the cycle collector with the types' traverse and clear.
  */
 #include "types_test.h"
+#include "../testutil.h"
 
 #include <rcgc/gc.h>
 
@@ -275,33 +276,21 @@ static void test_automatic_collection(void) {
 /* The built-in containers that hand the collector their references as an
  * array (rc_type.refs) hand over exactly what traverse visits, in order
  * (NULL entries aside). */
-typedef struct seen_refs {
-    void *v[8];
-    size_t n;
-} seen_refs;
-
-static void record_ref(void *child, void *arg) {
-    seen_refs *s = arg;
-    if (s->n < 8)
-        s->v[s->n] = child;
-    s->n++;
-}
-
 static void check_refs_agree(void *o) {
     const rc_type *t = rc_type_of(o);
     if (!CHECK_NOT_NULL(t->refs))
         return;
-    seen_refs by_traverse = {{0}, 0}, by_refs = {{0}, 0};
-    rc_traverse(o, record_ref, &by_traverse);
+    test_visits by_traverse = {{0}, 0}, by_refs = {{0}, 0};
+    rc_traverse(o, test_visit_record, &by_traverse);
     size_t n = 0;
     void *const *r = t->refs(o, &n);
     for (size_t i = 0; i < n; i++)
         if (r[i])
-            record_ref(r[i], &by_refs);
+            test_visit_record(r[i], &by_refs);
     if (!CHECK_EQ(by_refs.n, by_traverse.n))
         return;
-    for (size_t i = 0; i < by_refs.n && i < 8; i++)
-        CHECK_PTR_EQ(by_refs.v[i], by_traverse.v[i]);
+    for (size_t i = 0; i < by_refs.n && i < TEST_VISITS_MAX; i++)
+        CHECK_PTR_EQ(by_refs.seen[i], by_traverse.seen[i]);
 }
 
 static void test_refs_agree_with_traverse(void) {
