@@ -104,14 +104,7 @@ def bench_records(n, reps):
         r.name = "name"
         r.pt = (i, i + 1)
         allr.append(r)
-    tracked = tracked_objects()
-    times, cpus = time_full_collections(reps, "records")
-    med, med_cpu = median(times), median(cpus)
-    print("result bench=records impl=cpython n=%d tracked=%d reps=%d"
-          " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
-          " ms=%.3f cpu_ms=%.3f peak_rss_kib=%d"
-          % (n, tracked, reps, med / n, med_cpu / n, times[0] / n, cpus[0] / n,
-             med / 1e6, med_cpu / 1e6, peak_rss_kib()))
+    report_full_collections(reps, "bench=records impl=cpython", n, n)
     del allr
 
 
@@ -132,9 +125,12 @@ def settle():
     gc.disable()
 
 
-def time_full_collections(reps, what):
-    """reps full collections of a heap with no garbage: their wall and CPU
-    times, in ns."""
+def report_full_collections(reps, label, n, per):
+    """reps full collections of a heap with no garbage, timed, and the result
+    line: "result <label> n=... tracked=...", then times per `per` units
+    (objects examined, or records), medians and the first collection's (as
+    gc_bench.c's report_full_collections)."""
+    tracked = tracked_objects()
     times, cpus = [], []
     for _ in range(reps):
         c0 = time.thread_time_ns()
@@ -143,21 +139,20 @@ def time_full_collections(reps, what):
         times.append(time.perf_counter_ns() - t0)
         cpus.append(time.thread_time_ns() - c0)
         if found != 0:
-            sys.exit("gc_bench.py: %s: the collector found garbage" % what)
-    return times, cpus
+            sys.exit("gc_bench.py: the collector found garbage in a heap that has none")
+    med, med_cpu = median(times), median(cpus)
+    per = per or tracked
+    print("result %s n=%d tracked=%d reps=%d"
+          " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
+          " ms=%.3f cpu_ms=%.3f peak_rss_kib=%d"
+          % (label, n, tracked, reps, med / per, med_cpu / per, times[0] / per, cpus[0] / per,
+             med / 1e6, med_cpu / 1e6, peak_rss_kib()))
 
 
 def bench_traversal(n, reps):
     settle()
     root = build_tree(n)
-    tracked = tracked_objects()
-    times, cpus = time_full_collections(reps, "traversal")
-    med, med_cpu = median(times), median(cpus)
-    print("result bench=traversal impl=cpython types=list n=%d tracked=%d reps=%d"
-          " ns_per_obj=%.2f cpu_ns_per_obj=%.2f first_ns_per_obj=%.2f first_cpu_ns_per_obj=%.2f"
-          " ms=%.3f cpu_ms=%.3f peak_rss_kib=%d"
-          % (n, tracked, reps, med / tracked, med_cpu / tracked, times[0] / tracked,
-             cpus[0] / tracked, med / 1e6, med_cpu / 1e6, peak_rss_kib()))
+    report_full_collections(reps, "bench=traversal impl=cpython types=list", n, 0)  # per object
     del root
 
 
