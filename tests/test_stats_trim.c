@@ -44,6 +44,10 @@ static void check_invariants(const rc_heap_stats *st) {
     CHECK_EQ(st->bytes_requested, st->bytes_in_use); /* pool mode */
     if (st->large_blocks == 0)
         CHECK_EQ(st->large_bytes, 0);
+    /* idle arenas kept: at most one per busy arena, one when none is busy */
+    CHECK_LE(st->arenas_idle, st->arenas);
+    size_t busy = st->arenas - st->arenas_idle;
+    CHECK_LE(st->arenas_idle, busy > 1 ? busy : 1);
 }
 
 static void test_class_stats(void) {
@@ -730,6 +734,157 @@ out:
     free(q);
 }
 
+/* n blocks of `size` bytes into p[0..n), filled with their index's pattern;
+ * false (the test failed) if one could not be had. */
+static bool alloc_filled(rc_heap *h, void **p, size_t n, size_t size, uint32_t seed) {
+    for (size_t i = 0; i < n; i++) {
+        p[i] = rc_malloc(h, size);
+        if (!CHECK_NOT_NULL(p[i]))
+            return false;
+        test_fill(p[i], size, seed + (uint32_t)i);
+    }
+    return true;
+}
+
+static void free_shuffled(test_rng *r, void **p, size_t n) {
+    test_shuffle(r, p, n);
+    for (size_t i = 0; i < n; i++)
+        rc_free(p[i]);
+}
+
+/* Freed in the order they were made, as a dropped tree or list is (the
+ * heap's cache then holds blocks of the last pools only, and the arenas
+ * before them empty entirely). */
+static void free_in_order(void **p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        rc_free(p[i]);
+}
+
+/* A heap that shrinks and grows again within twice its size keeps the
+ * arenas it emptied (idle, no block handed out) and reuses them: no arena is
+ * given back and none is mapped again.  Beyond that, the idle arenas kept
+ * are at most as many as the busy ones (check_invariants), the surplus going
+ * back as it empties; a heap emptied entirely keeps one; trim gives back
+ * every one.  (Which arenas end idle depends on the blocks the heap's cache
+ * holds, so the checks are on what is mapped and unmapped.) */
+static void test_idle_arenas_kept_for_regrowth(void) {
+    enum { SZ = 64 };
+    const size_t per_arena = RC_ARENA_SIZE / SZ;
+    test_hooks t;
+    test_hooks_init(&t, false);
+    rc_heap *h = test_hooked_heap(&t, RC_MODE_POOL, 0);
+    size_t n_long = 4 * per_arena, n_temp = 3 * per_arena, n_big = 20 * per_arena;
+    void **lived = calloc(n_long, sizeof *lived), **temp = calloc(n_big, sizeof *temp);
+    if (!CHECK_NOT_NULL(h) || !CHECK_NOT_NULL(lived) || !CHECK_NOT_NULL(temp))
+        goto out;
+    test_rng r = test_rng_seed(4242);
+    if (!alloc_filled(h, lived, n_long, SZ, 0))
+        goto out;
+
+    /* Grow by three arenas' worth, shrink back, grow again, five times. */
+    unsigned long maps0 = 0, unmaps0 = t.arena_frees;
+    size_t grown = 0;
+    for (int round = 0; round < 5; round++) {
+        if (!alloc_filled(h, temp, n_temp, SZ, 1u << 24))
+            goto out;
+        rc_heap_stats st = test_stats(h);
+        check_invariants(&st);
+        if (round == 0) {
+            maps0 = t.arena.calls;
+            grown = st.arenas;
+            CHECK_GE(grown, 7);
+        }
+        CHECK_EQ(st.arenas, grown);
+        free_in_order(temp, n_temp);
+        st = test_stats(h);
+        check_invariants(&st);
+        CHECK_EQ(st.arenas, grown); /* nothing given back */
+    }
+    CHECK_EQ(t.arena.calls, maps0);   /* no arena mapped after the first growth */
+    CHECK_EQ(t.arena_frees, unmaps0); /* and none unmapped */
+
+    /* Grow far beyond: the surplus goes back as it empties. */
+    if (!alloc_filled(h, temp, n_big, SZ, 1u << 25))
+        goto out;
+    rc_heap_stats st = test_stats(h);
+    check_invariants(&st);
+    size_t peak = st.arenas;
+    CHECK_GE(peak, 24);
+    CHECK_EQ(st.arenas_idle, 0);
+    free_in_order(temp, n_big);
+    st = test_stats(h);
+    check_invariants(&st); /* idle <= busy */
+    CHECK_LT(st.arenas, peak);
+    CHECK_EQ(t.arena_frees - unmaps0, peak - st.arenas);
+
+    /* The long-lived blocks are intact; freed, they leave one arena. */
+    for (size_t i = 0; i < n_long; i++)
+        CHECK_PATTERN(lived[i], SZ, (uint32_t)i);
+    free_shuffled(&r, lived, n_long);
+    st = test_stats(h);
+    check_invariants(&st);
+    CHECK_LE(st.arenas, 1);
+    CHECK_EQ(st.arenas_idle, st.arenas);
+    rc_heap_trim(h);
+    st = test_stats(h);
+    CHECK_EQ(st.arenas, 0);
+    CHECK_EQ(st.arenas_idle, 0);
+out:
+    free(lived);
+    free(temp);
+    rc_heap_destroy(h);
+    CHECK_EQ(t.nlive, 0); /* every arena and block given back */
+    test_hooks_fini(&t);
+}
+
+/* Under a cap, idle arenas are a cache: a request the cap would refuse
+ * takes their room first, and succeeds. */
+static void test_idle_arenas_yield_to_cap(void) {
+    enum { SZ = 64 };
+    const size_t per_arena = RC_ARENA_SIZE / SZ;
+    test_hooks t;
+    test_hooks_init(&t, false);
+    rc_heap *h = test_hooked_heap(&t, RC_MODE_POOL, 6 * RC_ARENA_SIZE);
+    size_t n_long = 3 * per_arena, n_temp = 2 * per_arena;
+    void **lived = calloc(n_long, sizeof *lived), **temp = calloc(n_temp, sizeof *temp);
+    void *big = NULL;
+    if (!CHECK_NOT_NULL(h) || !CHECK_NOT_NULL(lived) || !CHECK_NOT_NULL(temp))
+        goto out;
+    test_rng r = test_rng_seed(77);
+    if (!alloc_filled(h, lived, n_long, SZ, 0) || !alloc_filled(h, temp, n_temp, SZ, 1u << 24))
+        goto out;
+    free_in_order(temp, n_temp);
+    rc_heap_stats st = test_stats(h);
+    CHECK_GE(st.arenas_idle, 1);
+    size_t idle = st.arenas_idle;
+    /* More than the cap leaves beside every held arena, less than it leaves
+     * beside the busy ones. */
+    size_t room = 6 * RC_ARENA_SIZE - st.bytes_from_os;
+    size_t want = room + RC_ARENA_SIZE / 2;
+    big = rc_malloc(h, want);
+    if (CHECK_NOT_NULL(big)) {
+        test_fill(big, want, 9);
+        st = test_stats(h);
+        check_invariants(&st);
+        CHECK_LT(st.arenas_idle, idle);
+        CHECK_EQ(st.failed_allocs, 0);
+        CHECK_LE(st.bytes_from_os, 6 * RC_ARENA_SIZE);
+        CHECK_PATTERN(big, want, 9);
+    }
+    /* With no idle arena left to give, the cap refuses, cleanly. */
+    CHECK_NULL(rc_malloc(h, 6 * RC_ARENA_SIZE));
+    CHECK_EQ(test_stats(h).failed_allocs, 1);
+    for (size_t i = 0; i < n_long; i++)
+        CHECK_PATTERN(lived[i], SZ, (uint32_t)i);
+    free_shuffled(&r, lived, n_long);
+out:
+    rc_free(big);
+    free(lived);
+    free(temp);
+    rc_heap_destroy(h);
+    test_hooks_fini(&t);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_class_stats);
@@ -742,5 +897,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_arena_boundary_no_thrash);
     RUN_TEST(test_print_stats);
     RUN_TEST(test_fullest_arena_first);
+    RUN_TEST(test_idle_arenas_kept_for_regrowth);
+    RUN_TEST(test_idle_arenas_yield_to_cap);
     return check_summary();
 }

@@ -250,6 +250,10 @@ typedef struct rc_class_stats {
 typedef struct rc_heap_stats {
     rc_class_stats classes[RC_NUM_CLASSES]; /**< classes[i]: blocks of (i+1)*16 bytes */
     size_t arenas;             /**< arenas held now */
+    size_t arenas_idle;        /**< ... of which idle: no block handed out, kept for
+                                    reuse (at most one per busy arena, and one
+                                    when none is busy); rc_heap_trim gives them
+                                    back */
     size_t arenas_high_water;  /**< most arenas held at once */
     size_t arenas_allocated;   /**< arenas taken from the system in total */
     size_t arenas_freed;       /**< arenas given back in total */
@@ -272,7 +276,8 @@ typedef struct rc_heap_stats {
 RC_API void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out);
 /** Print the statistics as a table (like CPython's sys._debugmallocstats()). */
 RC_API void rc_heap_print_stats(const rc_heap *h, FILE *out);
-/** Give back every empty arena (spare included) and idle cached pool.
+/** Give back every idle arena (the ones kept for reuse included) and idle
+ *  cached pool.
  *  Returns the bytes given back to the system. */
 RC_API size_t rc_heap_trim(rc_heap *h);
 

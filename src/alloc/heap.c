@@ -109,12 +109,19 @@ static bool os_fits(const rc_heap *h, size_t n) {
     return !h->max_bytes || (n <= h->max_bytes && h->bytes_os <= h->max_bytes - n);
 }
 
-/* May the heap take `n` more bytes from the system?  A refusal counts as a
- * failed request. */
+static void idle_trim_to(rc_heap *h, size_t keep);
+
+/* May the heap take `n` more bytes from the system?  Under the cap, the idle
+ * arenas kept for reuse go back first if that makes room.  A refusal counts
+ * as a failed request. */
 static bool os_budget(rc_heap *h, size_t n) {
     if (!os_fits(h, n)) {
-        h->failed++;
-        return false;
+        while (h->nidle && !os_fits(h, n))
+            idle_trim_to(h, h->nidle - 1);
+        if (!os_fits(h, n)) {
+            h->failed++;
+            return false;
+        }
     }
     return true;
 }
@@ -272,6 +279,20 @@ static rc_arena *arena_new(rc_heap *h) {
 
 static void pool_release(rc_heap *h, rc_pool *p);
 
+/* Take an arena off h->idle. */
+static void idle_unlink(rc_heap *h, rc_arena *a) {
+    if (a->idle_prev)
+        a->idle_prev->idle_next = a->idle_next;
+    else
+        h->idle = a->idle_next;
+    if (a->idle_next)
+        a->idle_next->idle_prev = a->idle_prev;
+    else
+        h->idle_oldest = a->idle_prev;
+    a->idle = false;
+    h->nidle--;
+}
+
 /* Give an arena back to the system; its pools must all be empty. */
 static void arena_release(rc_heap *h, rc_arena *a) {
     for (unsigned i = 0; i < a->next_fresh; i++) {
@@ -290,8 +311,8 @@ static void arena_release(rc_heap *h, rc_arena *a) {
         h->arenas = a->all_next;
     if (a->all_next)
         a->all_next->all_prev = a->all_prev;
-    if (h->spare == a)
-        h->spare = NULL;
+    if (a->idle)
+        idle_unlink(h, a);
     rc_arena_map_clear(a);
     RC_UNPOISON(a, RC_ARENA_SIZE);
     VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
@@ -313,16 +334,53 @@ static bool arena_is_idle(const rc_arena *a) {
     return true;
 }
 
-/* Called whenever a pool of `a` empties.  Keeps at most one idle arena (the
- * spare): a loop that allocates and frees across an arena boundary reuses it
- * instead of mapping and unmapping each time. */
+/* Idle arenas kept, at most as many as the busy ones (arenas with a block
+ * handed out or in the heap's cache), and one when none is busy. */
+static size_t idle_keep(const rc_heap *h) {
+    size_t busy = h->narenas - h->nidle;
+    return busy > 1 ? busy : 1;
+}
+
+/* Give back the arenas idle the longest until at most `keep` are left. */
+static void idle_trim_to(rc_heap *h, size_t keep) {
+    while (h->nidle > keep) {
+        rc_arena *a = h->idle_oldest;
+        if (arena_is_idle(a))
+            arena_release(h, a); /* unlinks it */
+        else
+            idle_unlink(h, a); /* cannot happen (arena_wake): never free a busy arena */
+    }
+}
+
+/* Called whenever a pool of `a` empties.  An arena that has just gone idle
+ * is kept (h->idle) rather than given back, up to idle_keep(h): a heap that
+ * shrinks and grows again within twice its size (a tree built and dropped
+ * over and over beside long-lived data, GCBench's shape) reuses its arenas
+ * instead of mapping them again and faulting their pages in one by one; a
+ * heap that frees everything keeps one (the spare: a loop that allocates
+ * and frees across an arena boundary reuses it instead of mapping and
+ * unmapping each time). */
 static void arena_maybe_idle(rc_heap *h, rc_arena *a) {
-    if (h->spare == a || !arena_is_idle(a))
+    if (a->idle || !arena_is_idle(a))
         return;
-    rc_arena *old = h->spare;
-    h->spare = a;
-    if (old && arena_is_idle(old))
-        arena_release(h, old);
+    a->idle = true;
+    a->idle_prev = NULL;
+    a->idle_next = h->idle;
+    if (h->idle)
+        h->idle->idle_prev = a;
+    else
+        h->idle_oldest = a;
+    h->idle = a;
+    h->nidle++;
+    idle_trim_to(h, idle_keep(h));
+}
+
+/* A pool of p's arena is about to hand out a block while it has none out
+ * (p->used == 0): if the arena was idle, it is busy again. */
+static void arena_wake(rc_heap *h, rc_pool *p) {
+    rc_arena *a = rc_pool_arena(p);
+    if (a->idle)
+        idle_unlink(h, a);
 }
 
 /* ---- Pools -------------------------------------------------------------------- */
@@ -408,11 +466,15 @@ static void *pool_block_alloc(rc_heap *h, unsigned c) {
             return NULL;
         rc_block *b = p->free;
         if (b) {
+            if (p->used == 0)
+                arena_wake(h, p);
             p->free = link_get(b);
             p->used++;
             return b;
         }
         if (p->bump < p->limit) {
+            if (p->used == 0)
+                arena_wake(h, p);
             p->used++;
             return pool_carve(p);
         }
@@ -486,6 +548,8 @@ static bool cache_refill(rc_heap *h, unsigned c) {
         rc_pool *p = h->list[c];
         if (!p && !(p = pool_take(h, c)))
             return false;
+        if (p->used == 0)
+            arena_wake(h, p);
         if (p->free) {
             size_t carved = (size_t)(p->bump - rc_pool_start(p)) / sz;
             size_t n = carved - p->used;

@@ -51,8 +51,12 @@
  *   - a pool with a class is in h->list[cls] iff it has a free block or an
  *     uncarved one (pool->full == 0);
  *   - arena->nfree == pools in the free set (fresh ones included);
- *   - at most one arena is "idle" (no block in use) outside of the moment a
- *     free runs; that one is h->spare (hysteresis against map/unmap churn).
+ *   - an arena is "idle" when no block in it is handed out (arena_is_idle);
+ *     outside of the moment a free runs, every idle arena is on h->idle
+ *     (a->idle set), and there are at most max(1, busy) of them, busy being
+ *     the arenas with a block handed out (h->narenas - h->nidle): the
+ *     hysteresis against map/unmap churn (docs/allocator.md, "Idle arenas").
+ *     With no block handed out anywhere, one idle arena at most is kept.
  */
 #ifndef RCGC_ALLOC_INTERNAL_H
 #define RCGC_ALLOC_INTERNAL_H
@@ -150,6 +154,8 @@ struct rc_arena {
     unsigned nfree;                /* free pools (released + fresh) */
     int bucket;                    /* bucket index, -1 when in none */
     bool populated;                /* faulted in whole when mapped: carve pools whole */
+    bool idle;                     /* on h->idle: no block handed out */
+    rc_arena *idle_next, *idle_prev; /* h->idle, most recently idle first */
     rc_pool pools[RC_POOLS_PER_ARENA];
 };
 
@@ -257,7 +263,8 @@ struct rc_heap {
     rc_arena *buckets[RC_POOLS_PER_ARENA]; /* arenas by free-pool count - 1 */
     uint64_t bucket_bits;                  /* bit k set <=> buckets[k] non-empty */
     rc_arena *arenas;                      /* all arenas */
-    rc_arena *spare;                       /* the one idle arena kept, if any */
+    rc_arena *idle, *idle_oldest;          /* idle arenas kept, newest first */
+    size_t nidle;                          /* ... how many */
     void *partner;                         /* mapped, not yet an arena (heap.c) */
     bool partner_populated;                /* ... and its pages are resident */
     bool huge_pages;                       /* map growing arenas in huge pairs */

@@ -30,6 +30,7 @@ void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out) {
         out->bytes_in_use += out->classes[c].blocks_used * out->classes[c].block_size;
     }
     out->arenas = h->narenas;
+    out->arenas_idle = h->nidle;
     out->arenas_high_water = h->arenas_high;
     out->arenas_allocated = h->arenas_allocated;
     out->arenas_freed = h->arenas_freed;
@@ -73,6 +74,7 @@ void rc_heap_print_stats(const rc_heap *h, FILE *out) {
     }
     fprintf(out, "total          %5zu   %13zu   %11zu\n\n", pools, used, avail);
     fprintf(out, "%-34s %zu\n", "# arenas held now", s.arenas);
+    fprintf(out, "%-34s %zu\n", "  of which idle (kept for reuse)", s.arenas_idle);
     fprintf(out, "%-34s %zu\n", "# arenas high water", s.arenas_high_water);
     fprintf(out, "%-34s %zu\n", "# arenas allocated total", s.arenas_allocated);
     fprintf(out, "%-34s %zu\n", "# arenas freed total", s.arenas_freed);
