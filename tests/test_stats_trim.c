@@ -1,9 +1,13 @@
 /*
  * test_stats_trim.c — statistics agree with what was allocated, empty arenas
- * go back to the system (keeping at most one spare), rc_heap_trim() gives
- * back the rest, and allocation at an arena boundary does not map and unmap
- * an arena on every call.
+ * go back to the system (kept for reuse while the heap may grow back, one
+ * spare once everything is freed), rc_heap_trim() gives back the rest, and
+ * allocation at an arena boundary does not map and unmap an arena on every
+ * call.
  */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#endif
 #include "check.h"
 #include "test_hooks.h"
 #include "testutil.h"
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define POOLS_PER_ARENA (RC_ARENA_SIZE / RC_POOL_SIZE)
 
@@ -44,10 +49,24 @@ static void check_invariants(const rc_heap_stats *st) {
     CHECK_EQ(st->bytes_requested, st->bytes_in_use); /* pool mode */
     if (st->large_blocks == 0)
         CHECK_EQ(st->large_bytes, 0);
-    /* idle arenas kept: at most one per busy arena, one when none is busy */
     CHECK_LE(st->arenas_idle, st->arenas);
+}
+
+/* Idle arenas kept for good: at most one per busy arena, one when none is
+ * busy (beyond that only for the heap's idle_arena_ms). */
+static void check_idle_kept(const rc_heap_stats *st) {
     size_t busy = st->arenas - st->arenas_idle;
     CHECK_LE(st->arenas_idle, busy > 1 ? busy : 1);
+}
+
+/* A heap on the test hooks whose surplus idle arenas live idle_ms. */
+static rc_heap *idle_heap(test_hooks *t, int idle_ms) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.hooks = &t->hooks;
+    cfg.idle_arena_ms = idle_ms;
+    return rc_heap_new(&cfg);
 }
 
 static void test_class_stats(void) {
@@ -762,17 +781,18 @@ static void free_in_order(void **p, size_t n) {
 
 /* A heap that shrinks and grows again within twice its size keeps the
  * arenas it emptied (idle, no block handed out) and reuses them: no arena is
- * given back and none is mapped again.  Beyond that, the idle arenas kept
- * are at most as many as the busy ones (check_invariants), the surplus going
- * back as it empties; a heap emptied entirely keeps one; trim gives back
- * every one.  (Which arenas end idle depends on the blocks the heap's cache
- * holds, so the checks are on what is mapped and unmapped.) */
+ * given back and none is mapped again.  Beyond that, with no time given to
+ * the surplus (idle_arena_ms < 0), the idle arenas kept are at most as many
+ * as the busy ones, the surplus going back as it empties; a heap emptied
+ * entirely keeps one; trim gives back every one.  (Which arenas end idle
+ * depends on the blocks the heap's cache holds, so the checks are on what is
+ * mapped and unmapped.) */
 static void test_idle_arenas_kept_for_regrowth(void) {
     enum { SZ = 64 };
     const size_t per_arena = RC_ARENA_SIZE / SZ;
     test_hooks t;
     test_hooks_init(&t, false);
-    rc_heap *h = test_hooked_heap(&t, RC_MODE_POOL, 0);
+    rc_heap *h = idle_heap(&t, -1);
     size_t n_long = 4 * per_arena, n_temp = 3 * per_arena, n_big = 20 * per_arena;
     void **lived = calloc(n_long, sizeof *lived), **temp = calloc(n_big, sizeof *temp);
     if (!CHECK_NOT_NULL(h) || !CHECK_NOT_NULL(lived) || !CHECK_NOT_NULL(temp))
@@ -798,6 +818,7 @@ static void test_idle_arenas_kept_for_regrowth(void) {
         free_in_order(temp, n_temp);
         st = test_stats(h);
         check_invariants(&st);
+        check_idle_kept(&st);
         CHECK_EQ(st.arenas, grown); /* nothing given back */
     }
     CHECK_EQ(t.arena.calls, maps0);   /* no arena mapped after the first growth */
@@ -813,7 +834,8 @@ static void test_idle_arenas_kept_for_regrowth(void) {
     CHECK_EQ(st.arenas_idle, 0);
     free_in_order(temp, n_big);
     st = test_stats(h);
-    check_invariants(&st); /* idle <= busy */
+    check_invariants(&st);
+    check_idle_kept(&st);
     CHECK_LT(st.arenas, peak);
     CHECK_EQ(t.arena_frees - unmaps0, peak - st.arenas);
 
@@ -835,6 +857,71 @@ out:
     rc_heap_destroy(h);
     CHECK_EQ(t.nlive, 0); /* every arena and block given back */
     test_hooks_fini(&t);
+}
+
+/* Arenas idle beyond the ones kept for good (the surplus) stay for the
+ * heap's idle_arena_ms: a heap that drops a big structure and builds it
+ * again at once maps nothing; once they are older, the next free that
+ * empties an arena gives them back. */
+static void test_idle_surplus_decays(void) {
+    enum { SZ = 64 };
+    const size_t per_arena = RC_ARENA_SIZE / SZ;
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: a minute (nothing ages during the test); pass 1: 1 ms */
+        test_hooks t;
+        test_hooks_init(&t, false);
+        rc_heap *h = idle_heap(&t, pass == 0 ? 60000 : 1);
+        size_t n_long = 2 * per_arena, n_big = 12 * per_arena;
+        void **lived = calloc(n_long, sizeof *lived), **temp = calloc(n_big, sizeof *temp);
+        if (!CHECK_NOT_NULL(h) || !CHECK_NOT_NULL(lived) || !CHECK_NOT_NULL(temp))
+            goto next;
+        if (!alloc_filled(h, lived, n_long, SZ, 0) || !alloc_filled(h, temp, n_big, SZ, 1u << 24))
+            goto next;
+        size_t peak = test_stats(h).arenas;
+        unsigned long maps = t.arena.calls, unmaps = t.arena_frees;
+        free_in_order(temp, n_big);
+        rc_heap_stats st = test_stats(h);
+        check_invariants(&st);
+        if (pass == 0) {
+            CHECK_EQ(st.arenas, peak); /* the surplus too is kept */
+            CHECK_EQ(t.arena_frees, unmaps);
+            CHECK_GT(st.arenas_idle, st.arenas - st.arenas_idle);
+            if (!alloc_filled(h, temp, n_big, SZ, 2u << 24))
+                goto next;
+            CHECK_EQ(t.arena.calls, maps); /* built again in the same arenas */
+            free_in_order(temp, n_big);
+            CHECK_EQ(test_stats(h).arenas, peak);
+            /* trim takes the whole surplus; then freeing everything leaves one */
+            CHECK_GT(rc_heap_trim(h), 0);
+            st = test_stats(h);
+            CHECK_EQ(st.arenas_idle, 0);
+            CHECK_LT(st.arenas, peak);
+        } else {
+            struct timespec ms5 = {0, 5000000};
+            nanosleep(&ms5, NULL);
+            /* an arena's worth more, freed: an arena empties, the aged
+             * surplus goes */
+            if (!alloc_filled(h, temp, per_arena, SZ, 3u << 24))
+                goto next;
+            free_in_order(temp, per_arena);
+            st = test_stats(h);
+            check_invariants(&st);
+            check_idle_kept(&st);
+            CHECK_LT(st.arenas, peak);
+            CHECK_EQ(t.arena_frees - unmaps, (t.arena.calls - maps) + peak - st.arenas);
+        }
+        for (size_t i = 0; i < n_long; i++)
+            CHECK_PATTERN(lived[i], SZ, (uint32_t)i);
+        free_in_order(lived, n_long);
+        st = test_stats(h);
+        CHECK_LE(st.arenas, 1); /* nothing busy: the surplus went at once */
+    next:
+        free(lived);
+        free(temp);
+        rc_heap_destroy(h);
+        CHECK_EQ(t.nlive, 0);
+        test_hooks_fini(&t);
+    }
 }
 
 /* Under a cap, idle arenas are a cache: a request the cap would refuse
@@ -898,6 +985,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_print_stats);
     RUN_TEST(test_fullest_arena_first);
     RUN_TEST(test_idle_arenas_kept_for_regrowth);
+    RUN_TEST(test_idle_surplus_decays);
     RUN_TEST(test_idle_arenas_yield_to_cap);
     return check_summary();
 }

@@ -169,7 +169,15 @@ typedef struct rc_heap_config {
     rc_error_handler on_error;   /**< NULL: print to stderr and abort() */
     void *on_error_ctx;          /**< passed back to on_error */
     rc_huge_pages huge_pages;    /**< RC_HUGE_DEFAULT: environment, then off */
+    int idle_arena_ms;           /**< how long an arena idle beyond the ones a heap keeps
+                                      for good (one per busy arena, one when none is
+                                      busy) is kept for reuse before it goes back, in
+                                      milliseconds, checked when the heap frees:
+                                      0 = RC_IDLE_ARENA_MS_DEFAULT; negative = at once */
 } rc_heap_config;
+
+/** The default of rc_heap_config.idle_arena_ms. */
+#define RC_IDLE_ARENA_MS_DEFAULT 500
 
 /** Fill `cfg` with the defaults (all zero: environment mode, OS memory, no
  *  cap, huge pages as the environment says). */
@@ -251,9 +259,9 @@ typedef struct rc_heap_stats {
     rc_class_stats classes[RC_NUM_CLASSES]; /**< classes[i]: blocks of (i+1)*16 bytes */
     size_t arenas;             /**< arenas held now */
     size_t arenas_idle;        /**< ... of which idle: no block handed out, kept for
-                                    reuse (at most one per busy arena, and one
-                                    when none is busy); rc_heap_trim gives them
-                                    back */
+                                    reuse (one per busy arena, one when none is
+                                    busy, and beyond that for idle_arena_ms);
+                                    rc_heap_trim gives them back */
     size_t arenas_high_water;  /**< most arenas held at once */
     size_t arenas_allocated;   /**< arenas taken from the system in total */
     size_t arenas_freed;       /**< arenas given back in total */

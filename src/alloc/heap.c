@@ -334,7 +334,7 @@ static bool arena_is_idle(const rc_arena *a) {
     return true;
 }
 
-/* Idle arenas kept, at most as many as the busy ones (arenas with a block
+/* Idle arenas kept for good: as many as the busy ones (arenas with a block
  * handed out or in the heap's cache), and one when none is busy. */
 static size_t idle_keep(const rc_heap *h) {
     size_t busy = h->narenas - h->nidle;
@@ -352,14 +352,30 @@ static void idle_trim_to(rc_heap *h, size_t keep) {
     }
 }
 
+/* Give back the surplus idle arenas (beyond idle_keep) that have been idle
+ * for h->idle_decay_ns, oldest first; all of it at once when no arena is
+ * busy (a heap that frees everything keeps one arena) or with no decay. */
+static void idle_release_surplus(rc_heap *h) {
+    size_t keep = idle_keep(h);
+    if (h->nidle <= keep)
+        return;
+    if (h->idle_decay_ns == 0 || h->narenas == h->nidle) {
+        idle_trim_to(h, keep);
+        return;
+    }
+    uint64_t now = rc_os_now_ns();
+    while (h->nidle > keep && now - h->idle_oldest->idle_since >= h->idle_decay_ns)
+        idle_trim_to(h, h->nidle - 1);
+}
+
 /* Called whenever a pool of `a` empties.  An arena that has just gone idle
- * is kept (h->idle) rather than given back, up to idle_keep(h): a heap that
- * shrinks and grows again within twice its size (a tree built and dropped
- * over and over beside long-lived data, GCBench's shape) reuses its arenas
- * instead of mapping them again and faulting their pages in one by one; a
- * heap that frees everything keeps one (the spare: a loop that allocates
- * and frees across an arena boundary reuses it instead of mapping and
- * unmapping each time). */
+ * is kept (h->idle) rather than given back: one per busy arena for good, and
+ * beyond that for h->idle_decay_ns.  A heap that shrinks and grows again (a
+ * tree built and dropped over and over beside long-lived data, GCBench's
+ * shape) reuses its arenas instead of mapping them again and faulting their
+ * pages in one by one; a heap that frees everything keeps one (the spare: a
+ * loop that allocates and frees across an arena boundary reuses it instead
+ * of mapping and unmapping each time). */
 static void arena_maybe_idle(rc_heap *h, rc_arena *a) {
     if (a->idle || !arena_is_idle(a))
         return;
@@ -372,7 +388,8 @@ static void arena_maybe_idle(rc_heap *h, rc_arena *a) {
         h->idle_oldest = a;
     h->idle = a;
     h->nidle++;
-    idle_trim_to(h, idle_keep(h));
+    a->idle_since = h->idle_decay_ns ? rc_os_now_ns() : 0;
+    idle_release_surplus(h);
 }
 
 /* A pool of p's arena is about to hand out a block while it has none out
@@ -682,6 +699,8 @@ RC_NOINLINE void rc__cache_rebalance(rc_cache *k) {
         k->mark = live / 2;
     cache_counts(h, c, live, cached);
     heap_shrink_check(h);
+    if (RC_UNLIKELY(h->nidle > 1)) /* a surplus may have aged out while the heap ran */
+        idle_release_surplus(h);
 }
 
 /* ---- Large blocks ------------------------------------------------------------ */
@@ -1143,6 +1162,8 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->valgrind = RC_RUNNING_ON_VALGRIND();
     h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
     h->max_bytes = conf.max_bytes;
+    int idle_ms = conf.idle_arena_ms ? conf.idle_arena_ms : RC_IDLE_ARENA_MS_DEFAULT;
+    h->idle_decay_ns = idle_ms > 0 ? (uint64_t)idle_ms * 1000000u : 0;
     h->on_error = conf.on_error;
     h->on_error_ctx = conf.on_error_ctx;
     h->owner = pthread_self();

@@ -53,10 +53,12 @@
  *   - arena->nfree == pools in the free set (fresh ones included);
  *   - an arena is "idle" when no block in it is handed out (arena_is_idle);
  *     outside of the moment a free runs, every idle arena is on h->idle
- *     (a->idle set), and there are at most max(1, busy) of them, busy being
- *     the arenas with a block handed out (h->narenas - h->nidle): the
- *     hysteresis against map/unmap churn (docs/allocator.md, "Idle arenas").
- *     With no block handed out anywhere, one idle arena at most is kept.
+ *     (a->idle set), newest first.  Up to max(1, busy) of them are kept for
+ *     good, busy being the arenas with a block handed out (h->narenas -
+ *     h->nidle); the ones beyond, the surplus, only until they have been
+ *     idle for h->idle_decay_ns: the hysteresis against map/unmap churn
+ *     (docs/allocator.md, "Idle arenas").  With no block handed out
+ *     anywhere, one idle arena at most is kept.
  */
 #ifndef RCGC_ALLOC_INTERNAL_H
 #define RCGC_ALLOC_INTERNAL_H
@@ -156,6 +158,7 @@ struct rc_arena {
     bool populated;                /* faulted in whole when mapped: carve pools whole */
     bool idle;                     /* on h->idle: no block handed out */
     rc_arena *idle_next, *idle_prev; /* h->idle, most recently idle first */
+    uint64_t idle_since;           /* rc_os_now_ns() when it went idle */
     rc_pool pools[RC_POOLS_PER_ARENA];
 };
 
@@ -265,6 +268,7 @@ struct rc_heap {
     rc_arena *arenas;                      /* all arenas */
     rc_arena *idle, *idle_oldest;          /* idle arenas kept, newest first */
     size_t nidle;                          /* ... how many */
+    uint64_t idle_decay_ns;                /* surplus idle arenas kept this long; 0: none */
     void *partner;                         /* mapped, not yet an arena (heap.c) */
     bool partner_populated;                /* ... and its pages are resident */
     bool huge_pages;                       /* map growing arenas in huge pairs */
@@ -438,6 +442,8 @@ extern const rc_raw_hooks rc_os_hooks;
 /* Fault in fresh OS memory in one go (default hooks only); best effort:
  * true if the memory is now resident. */
 bool rc_os_populate(void *p, size_t size);
+/* CLOCK_MONOTONIC, in nanoseconds. */
+uint64_t rc_os_now_ns(void);
 /* Best effort: back [p, p + size) with transparent huge pages. */
 void rc_os_prefer_huge(void *p, size_t size);
 /* A heap that already holds this many arenas and maps another is growing:

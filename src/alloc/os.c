@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #if defined(__linux__) && !defined(MADV_HUGEPAGE)
 #define MADV_HUGEPAGE 14
@@ -87,6 +88,12 @@ static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_si
  * zeroes the pages, but skips one page fault per page).  Kernels before
  * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
  * Any other failure (no memory right now) is harmless for the same reason. */
+uint64_t rc_os_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 bool rc_os_populate(void *p, size_t size) {
 #ifdef MADV_POPULATE_WRITE
     static _Atomic int unsupported;
