@@ -229,9 +229,13 @@ static inline bool subtract_child(void *child, uint32_t excluded) {
     if ((hd->info & (RC_OF_GC | RC_OF_TRACKED | excluded)) != (RC_OF_GC | RC_OF_TRACKED))
         return false;
     rc_gchead *g = RC_GCHEAD(child);
-    touch(hd, g);
-    if (GC_REFS(g) > 0)
+    uint32_t info = hd->info;
+    if (!(info & RC_OF_COLLECTING)) { /* first touch: its count, less this reference */
+        hd->info = info | RC_OF_COLLECTING;
+        SET_GC_REFS(g, (uintptr_t)hd->refcnt - 1); /* >= 1: this reference */
+    } else if (GC_REFS(g) > 0) {
         SET_GC_REFS(g, GC_REFS(g) - 1);
+    }
     return true;
 }
 
