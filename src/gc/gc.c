@@ -214,15 +214,31 @@ static inline uint32_t excluded_bits(int gen) {
     return RC_OF_FROZEN | (gen < 2 ? RC_OF_OLD : 0) | (gen < 1 ? RC_OF_GEN1 : 0);
 }
 
-static inline void touch(rc_objhead *hd, rc_gchead *g) {
+/* The two marking passes of a collection walk the generation's list either
+ * oldest first (forward: along `next`, with gc_refs kept in `prev`) or newest
+ * first (backward: along `prev`, gc_refs in `next`); the link a pass walks is
+ * never the one it writes counts into.  Which is cheaper depends on how the
+ * objects were built: the marking pass meets an object before the objects
+ * that refer to it when children are older than their parents (bottom-up
+ * trees, containers built from their items), and sends it to the unreachable
+ * list until a referrer brings it back; built top-down, the other way round.
+ * A young generation's next collection takes the direction that brought
+ * fewer objects back (scan_newest_first; see mark).  `bwd` is a constant at
+ * every call of these helpers, so each pass is compiled twice. */
+RC_INLINE rc_gchead **scan_link(rc_gchead *g, bool bwd) { return bwd ? &g->prev : &g->next; }
+RC_INLINE rc_gchead **refs_link(rc_gchead *g, bool bwd) { return bwd ? &g->next : &g->prev; }
+RC_INLINE uintptr_t refs_of(rc_gchead *g, bool bwd) { return (uintptr_t)*refs_link(g, bwd); }
+RC_INLINE void set_refs(rc_gchead *g, bool bwd, uintptr_t n) { *refs_link(g, bwd) = (rc_gchead *)n; }
+
+RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
-        SET_GC_REFS(g, hd->refcnt);
+        set_refs(g, bwd, hd->refcnt);
         hd->info |= RC_OF_COLLECTING;
     }
 }
 
 /* Pass 1's visit of one reference: true if child is in the set. */
-static inline bool subtract_child(void *child, uint32_t excluded) {
+RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool bwd) {
     if (!child)
         return false;
     rc_objhead *hd = RC_OBJHEAD(child);
@@ -232,9 +248,9 @@ static inline bool subtract_child(void *child, uint32_t excluded) {
     uint32_t info = hd->info;
     if (!(info & RC_OF_COLLECTING)) { /* first touch: its count, less this reference */
         hd->info = info | RC_OF_COLLECTING;
-        SET_GC_REFS(g, (uintptr_t)hd->refcnt - 1); /* >= 1: this reference */
-    } else if (GC_REFS(g) > 0) {
-        SET_GC_REFS(g, GC_REFS(g) - 1);
+        set_refs(g, bwd, (uintptr_t)hd->refcnt - 1); /* >= 1: this reference */
+    } else if (refs_of(g, bwd) > 0) {
+        set_refs(g, bwd, refs_of(g, bwd) - 1);
     }
     return true;
 }
@@ -244,9 +260,14 @@ typedef struct subtract_arg {
     bool any; /* some reference of the object led into the set */
 } subtract_arg;
 
-static void visit_subtract_set(void *child, void *arg) {
+static void visit_subtract_set_fwd(void *child, void *arg) {
     subtract_arg *a = arg;
-    a->any |= subtract_child(child, a->excluded);
+    a->any |= subtract_child(child, a->excluded, false);
+}
+
+static void visit_subtract_set_bwd(void *child, void *arg) {
+    subtract_arg *a = arg;
+    a->any |= subtract_child(child, a->excluded, true);
 }
 
 /* Pass 1: gc_refs of every object of the set (touched first, by its own
@@ -256,13 +277,13 @@ static void visit_subtract_set(void *child, void *arg) {
  * references again: no user code runs between the two passes, so the
  * answer still holds there (containers of atomic values, and the leaves of
  * every tree, are the common case).  Pass 2 clears the bit. */
-static size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen) {
+RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen, bool bwd) {
     uint32_t excluded = excluded_bits(gen);
     size_t n = 0;
-    for (rc_gchead *g = list->next; g != list; g = g->next) {
+    for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(g, bwd)) {
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
-        touch(hd, g);
+        touch(hd, g, bwd);
         const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
         /* for_each_ref written out, so that `any` lives in a register on the
          * refs path (through for_each_ref and a subtract_arg it went through
@@ -272,10 +293,10 @@ static size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int ge
             size_t k;
             void *const *r = t->refs(o, &k);
             for (size_t i = 0; i < k; i++)
-                any |= subtract_child(r[i], excluded);
+                any |= subtract_child(r[i], excluded, bwd);
         } else {
             subtract_arg a = {excluded, false};
-            t->traverse(o, visit_subtract_set, &a);
+            t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
             any = a.any;
         }
         if (!any)
@@ -298,23 +319,25 @@ static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
  * scanned, and is scanned next while its lines are still in the cache
  * (CPython appends it at the tail; docs/gc.md, "Where a revived object
  * goes").  The scan's list keeps only `next` links: two stores. */
-static void visit_reachable(void *child, void *arg) {
+RC_INLINE void visit_reachable(void *child, rc_gchead *at, bool bwd) {
     if (!child || !in_collected_set(child))
         return;
     rc_objhead *hd = RC_OBJHEAD(child);
     rc_gchead *g = RC_GCHEAD(child);
     if (hd->info & RC_OF_UNREACHABLE) {
-        rc_gchead *at = arg;
         hd->info &= ~RC_OF_UNREACHABLE;
         g->prev->next = g->next; /* the unreachable list is doubly linked */
         g->next->prev = g->prev;
-        g->next = at->next;      /* in right after the object being scanned, so */
-        at->next = g;            /* it is scanned next, while its lines are hot */
-        SET_GC_REFS(g, 1);
-    } else if (GC_REFS(g) == 0) {
-        SET_GC_REFS(g, 1);
+        *scan_link(g, bwd) = *scan_link(at, bwd); /* in right after the object being */
+        *scan_link(at, bwd) = g; /* scanned, so it is scanned next, while its lines are hot */
+        set_refs(g, bwd, 1);
+    } else if (refs_of(g, bwd) == 0) {
+        set_refs(g, bwd, 1);
     }
 }
+
+static void visit_reachable_fwd(void *child, void *arg) { visit_reachable(child, arg, false); }
+static void visit_reachable_bwd(void *child, void *arg) { visit_reachable(child, arg, true); }
 
 /* One pass in list order (memory order, mostly), after update_refs and
  * subtract_refs: an object with gc_refs > 0 is reachable — it stays, its
@@ -332,35 +355,89 @@ static void visit_reachable(void *child, void *arg) {
  * has a finalizer still to run (it may have come back since: the flag may
  * say true for nothing, never false for something); with finalizers NULL
  * nobody asks, and the scan does not look.  Returns the number kept. */
-static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
-    size_t kept = 0;
+RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
+                                      rc_gchead *unreachable, uint32_t clear_bits,
+                                      uint32_t set_bits, bool *finalizers, size_t *moved_out,
+                                      bool bwd) {
+    size_t kept = 0, moved = 0;
     bool fin = false;
-    rc_gchead *prev = list;
-    for (rc_gchead *g = list->next; g != list; g = prev->next) {
+    rc_gchead *prev = list; /* the last object kept, in scan order */
+    for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(prev, bwd)) {
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
-        if (GC_REFS(g) > 0) {
+        if (refs_of(g, bwd) > 0) {
             uint32_t info = hd->info;
             hd->info = (info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | clear_bits)) | set_bits;
-            if (!(info & RC_OF_CHILDLESS)) /* set by pass 1: nothing of the set to mark */
-                for_each_ref(st->types[info & RC_INFO_TYPE_MASK], o, visit_reachable, g);
-            g->prev = prev;
+            if (!(info & RC_OF_CHILDLESS)) { /* set by pass 1: nothing of the set to mark */
+                const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
+                if (t->refs) { /* for_each_ref written out: the visit is inlined */
+                    size_t k;
+                    void *const *r = t->refs(o, &k);
+                    for (size_t i = 0; i < k; i++)
+                        visit_reachable(r[i], g, bwd);
+                } else {
+                    t->traverse(o, bwd ? visit_reachable_bwd : visit_reachable_fwd, g);
+                }
+            }
+            *refs_link(g, bwd) = prev;
             prev = g;
             kept++;
         } else {
             uint32_t info = hd->info;
-            prev->next = g->next;
+            *scan_link(prev, bwd) = *scan_link(g, bwd);
             hd->info = (info | RC_OF_UNREACHABLE) & ~RC_OF_OLD;
             if (finalizers)
                 fin |= (st->tflags[info & RC_INFO_TYPE_MASK] & RC_TF_FINALIZE) &&
                        !(info & RC_OF_FINALIZED);
             gclist_append(unreachable, g);
+            moved++;
         }
     }
-    list->prev = prev;
+    *refs_link(list, bwd) = prev;
     if (finalizers)
         *finalizers = fin;
+    *moved_out = moved;
+    return kept;
+}
+
+/* move_unreachable_dir oldest first (the resurrection pass's order). */
+static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
+    size_t moved;
+    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, &moved,
+                                false);
+}
+
+/* Passes 1 and 2 of a collection of generation `gen` (its list `young`
+ * holding generations 0..gen), in the direction chosen for it; the next
+ * collection of a young generation (0 or 1) goes the other way if this one
+ * brought more than a quarter of the objects back from the unreachable list
+ * (if the other way is no better, the one after flips back).  A young
+ * generation's list is in creation order, so the objects' construction
+ * order decides, and it holds for many collections in a row (GCBench: its
+ * top-down and bottom-up phases; 9.4 of the 19.1 million objects its
+ * collections examined came back when every scan went oldest first, 2.155
+ * -> 1.898 G instructions with the choice).  The oldest generation is
+ * always scanned oldest first: its list is in the order of earlier
+ * markings, not of construction, and GCBench's full collections brought
+ * nearly every object back either way, the newest-first ones in half again
+ * the time.  Returns the objects kept; *examined the objects of the set. */
+static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *young,
+                   rc_gchead *unreachable, bool *finalizers, size_t *examined) {
+    uint32_t clear_bits = RC_OF_GEN1, set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
+    size_t kept, moved;
+    if (gs->scan_newest_first[gen]) {
+        *examined = update_and_subtract(st, young, gen, true);
+        kept = move_unreachable_dir(st, young, unreachable, clear_bits, set_bits, finalizers,
+                                    &moved, true);
+    } else {
+        *examined = update_and_subtract(st, young, gen, false);
+        kept = move_unreachable_dir(st, young, unreachable, clear_bits, set_bits, finalizers,
+                                    &moved, false);
+    }
+    size_t brought_back = moved - (*examined - kept);
+    if (brought_back > *examined / 4 && gen < RC_GC_GENERATIONS - 1)
+        gs->scan_newest_first[gen] = !gs->scan_newest_first[gen];
     return kept;
 }
 
@@ -524,12 +601,11 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
 
     rc_gchead unreachable;
     gclist_init(&unreachable);
-    size_t examined = update_and_subtract(st, young, gen);
     /* survivors move up: to generation 1, or to the oldest */
     bool finalizers = finalizers_possible(st);
-    size_t survivors = move_unreachable(st, young, &unreachable, RC_OF_GEN1,
-                                        gen >= 1 ? RC_OF_OLD : RC_OF_GEN1,
-                                        finalizers ? &finalizers : NULL);
+    size_t examined;
+    size_t survivors = mark(gs, st, gen, young, &unreachable, finalizers ? &finalizers : NULL,
+                            &examined);
     size_t found = examined - survivors;
     if (gen == RC_GC_GENERATIONS - 1) {
         gs->old_count = survivors;

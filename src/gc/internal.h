@@ -48,6 +48,8 @@ typedef struct rc_gcstate {
     size_t long_lived_total;   /* objects in gen 2 after the last full collection */
     size_t old_count;          /* objects in gen 2 now (RC_OF_OLD) */
     rc_gc_gen_stats stats[RC_GC_GENERATIONS];
+    bool scan_newest_first[RC_GC_GENERATIONS]; /* the marking's direction for the next
+                                                  collection of each generation (gc.c) */
 
     rc_gc_cbentry *callbacks;
     size_t ncallbacks, callbacks_cap;
