@@ -203,11 +203,17 @@ static inline void test_hooks_fini(test_hooks *t) {
     t->nlive = t->cap = 0;
 }
 
-static inline rc_heap *test_hooked_heap(test_hooks *t, rc_alloc_mode mode, size_t max_bytes) {
+/* A heap config in `mode` on t's hooks, the rest at the defaults. */
+static inline rc_heap_config test_hooked_config(test_hooks *t, rc_alloc_mode mode) {
     rc_heap_config cfg;
     rc_heap_config_init(&cfg);
     cfg.mode = mode;
     cfg.hooks = &t->hooks;
+    return cfg;
+}
+
+static inline rc_heap *test_hooked_heap(test_hooks *t, rc_alloc_mode mode, size_t max_bytes) {
+    rc_heap_config cfg = test_hooked_config(t, mode);
     cfg.max_bytes = max_bytes;
     return rc_heap_new(&cfg);
 }

@@ -61,10 +61,7 @@ static void check_idle_kept(const rc_heap_stats *st) {
 
 /* A heap on the test hooks whose surplus idle arenas live idle_ms. */
 static rc_heap *idle_heap(test_hooks *t, int idle_ms) {
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_POOL;
-    cfg.hooks = &t->hooks;
+    rc_heap_config cfg = test_hooked_config(t, RC_MODE_POOL);
     cfg.idle_arena_ms = idle_ms;
     return rc_heap_new(&cfg);
 }
