@@ -941,6 +941,11 @@ static void test_idle_arenas_yield_to_cap(void) {
     rc_heap_stats st = test_stats(h);
     CHECK_GE(st.arenas_idle, 1);
     size_t idle = st.arenas_idle;
+    /* A request that could not fit even with them gone fails and keeps them. */
+    CHECK_NULL(rc_malloc(h, 7 * RC_ARENA_SIZE));
+    st = test_stats(h);
+    CHECK_EQ(st.arenas_idle, idle);
+    CHECK_EQ(st.failed_allocs, 1);
     /* More than the cap leaves beside every held arena, less than it leaves
      * beside the busy ones. */
     size_t room = 6 * RC_ARENA_SIZE - st.bytes_from_os;
@@ -951,13 +956,13 @@ static void test_idle_arenas_yield_to_cap(void) {
         st = test_stats(h);
         check_invariants(&st);
         CHECK_LT(st.arenas_idle, idle);
-        CHECK_EQ(st.failed_allocs, 0);
+        CHECK_EQ(st.failed_allocs, 1);
         CHECK_LE(st.bytes_from_os, 6 * RC_ARENA_SIZE);
         CHECK_PATTERN(big, want, 9);
     }
     /* With no idle arena left to give, the cap refuses, cleanly. */
     CHECK_NULL(rc_malloc(h, 6 * RC_ARENA_SIZE));
-    CHECK_EQ(test_stats(h).failed_allocs, 1);
+    CHECK_EQ(test_stats(h).failed_allocs, 2);
     for (size_t i = 0; i < n_long; i++)
         CHECK_PATTERN(lived[i], SZ, (uint32_t)i);
     free_shuffled(&r, lived, n_long);

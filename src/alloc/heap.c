@@ -110,20 +110,26 @@ static bool os_fits(const rc_heap *h, size_t n) {
 }
 
 static void idle_trim_to(rc_heap *h, size_t keep);
+static void partner_release(rc_heap *h);
 
 /* May the heap take `n` more bytes from the system?  Under the cap, the idle
  * arenas kept for reuse go back first if that makes room.  A refusal counts
  * as a failed request. */
 static bool os_budget(rc_heap *h, size_t n) {
-    if (!os_fits(h, n)) {
+    if (os_fits(h, n))
+        return true;
+    /* What the heap would hold with every idle arena (and a huge-page half
+     * no arena uses yet) given back: if even that leaves no room, keep them. */
+    size_t spare = (h->nidle + (h->partner != NULL)) * RC_ARENA_SIZE;
+    if (n <= h->max_bytes && h->bytes_os - spare <= h->max_bytes - n) {
+        partner_release(h);
         while (h->nidle && !os_fits(h, n))
             idle_trim_to(h, h->nidle - 1);
-        if (!os_fits(h, n)) {
-            h->failed++;
-            return false;
-        }
+        if (os_fits(h, n))
+            return true;
     }
-    return true;
+    h->failed++;
+    return false;
 }
 
 static void os_took(rc_heap *h, size_t n) {

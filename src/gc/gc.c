@@ -21,9 +21,10 @@
  *                    survives without having a clear of its own is
  *                    uncollectable and goes to the garbage list
  *
- * The marking steps allocate nothing: gc_refs live in the GC head's `prev`
- * field (lists keep only `next` until move_unreachable restores `prev` as it
- * scans), so a collection cannot fail for lack of memory.  Only user code (weakref callbacks, finalizers, clear)
+ * The marking steps allocate nothing: gc_refs live in one link of the GC
+ * head (`prev` in an oldest-first scan, `next` in a newest-first one; lists
+ * keep only the other until move_unreachable restores it as it scans), so a
+ * collection cannot fail for lack of memory.  Only user code (weakref callbacks, finalizers, clear)
  * can free objects, and by then every list is doubly linked again, so an
  * object freed in the middle simply unlinks itself.
  */
@@ -318,7 +319,7 @@ static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
  * goes back into the scanned list right after `arg`, the object being
  * scanned, and is scanned next while its lines are still in the cache
  * (CPython appends it at the tail; docs/gc.md, "Where a revived object
- * goes").  The scan's list keeps only `next` links: two stores. */
+ * goes").  The scan's list keeps only its scan links: two stores. */
 RC_INLINE void visit_reachable(void *child, rc_gchead *at, bool bwd) {
     if (!child || !in_collected_set(child))
         return;

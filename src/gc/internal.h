@@ -9,10 +9,11 @@
  *
  * A tracked object (RC_OF_TRACKED) is in exactly one of these lists, or in a
  * list private to a running collection.  During the marking phase of a
- * collection only `next` links hold; `prev` carries the object's gc_refs (its
- * reference count minus the references from other objects of the set), and
- * then the link of the marking stack.  Marking restores `prev` before any
- * user code (finalizer, weakref callback, clear) can run.
+ * collection only one link of each object holds, the one the scan walks
+ * (`next` when it goes oldest first, `prev` when newest first); the other
+ * carries the object's gc_refs (its reference count minus the references
+ * from other objects of the set).  Marking restores it before any user code
+ * (finalizer, weakref callback, clear) can run.
  */
 #ifndef RCGC_GC_INTERNAL_H
 #define RCGC_GC_INTERNAL_H
