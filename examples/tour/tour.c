@@ -334,6 +334,48 @@ static void show_arenas_and_fragmentation(rc_heap *h)
           "refilling freed slots took new arenas: high water %zu -> %zu, held %zu -> %zu",
           peak.arenas_high_water, s.arenas_high_water, peak.arenas, s.arenas);
 
+    /* A batch on top, dropped in the order it was made, then made again:
+     * the arenas it emptied are kept idle (at most one per arena still in
+     * use), and the regrowth reuses them instead of mapping fresh ones. */
+    enum { NBATCH = NBLOCKS / 2 };
+    void **batch = malloc(NBATCH * sizeof *batch);
+    if (!CLAIM(batch != NULL, "out of memory for the tour's own arrays"))
+        goto out;
+    for (int round = 0; round < 2; round++) {
+        rc_heap_stats before = stats_of(h);
+        for (size_t i = 0; i < NBATCH; i++) {
+            batch[i] = rc_malloc(h, sizes[i]);
+            if (!CLAIM(batch[i] != NULL, "rc_malloc(h, %zu) returned NULL", sizes[i])) {
+                for (size_t j = 0; j < i; j++)
+                    rc_free(batch[j]);
+                free(batch);
+                goto out;
+            }
+        }
+        s = stats_of(h);
+        print_heap_line(round ? "made the batch again" : "a batch on top", &s);
+        if (round == 1) {
+            printf("      No arena was mapped for it: the idle ones were reused, no page\n"
+                   "      had to be faulted in again.\n");
+            CLAIM(s.arenas_allocated == before.arenas_allocated && s.arenas_idle == 0,
+                  "making the batch again took %zu new arenas and left %zu idle",
+                  s.arenas_allocated - before.arenas_allocated, s.arenas_idle);
+        }
+        for (size_t i = 0; i < NBATCH; i++)
+            rc_free(batch[i]);
+        s = stats_of(h);
+        print_heap_line("dropped it", &s);
+        if (round == 0) {
+            printf("      %zu of the %zu arenas are idle, kept for reuse: the heap keeps\n"
+                   "      up to one idle arena per busy one (and, for half a second, more).\n",
+                   s.arenas_idle, s.arenas);
+            CLAIM(s.arenas_idle > 0 && s.arenas_freed == before.arenas_freed,
+                  "dropping the batch left %zu arenas idle and gave back %zu", s.arenas_idle,
+                  s.arenas_freed - before.arenas_freed);
+        }
+    }
+    free(batch);
+
     /* Free everything: the arenas empty out and go back, bar one spare. */
     for (size_t i = 0; i < NBLOCKS; i++) {
         rc_free(ptrs[i]);
