@@ -402,11 +402,32 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
 }
 
 /* move_unreachable_dir oldest first (the resurrection pass's order). */
+static size_t move_fwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                       uint32_t clear_bits, uint32_t set_bits, bool *finalizers, size_t *moved);
 static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
                                uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
     size_t moved;
-    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, &moved,
+    return move_fwd(st, list, unreachable, clear_bits, set_bits, finalizers, &moved);
+}
+
+/* The two passes in each direction, each compiled on its own. */
+static RC_NOINLINE size_t subtract_fwd(const rc_objstate *st, rc_gchead *list, int gen) {
+    return update_and_subtract(st, list, gen, false);
+}
+static RC_NOINLINE size_t subtract_bwd(const rc_objstate *st, rc_gchead *list, int gen) {
+    return update_and_subtract(st, list, gen, true);
+}
+static RC_NOINLINE size_t move_fwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                                   uint32_t clear_bits, uint32_t set_bits, bool *finalizers,
+                                   size_t *moved) {
+    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, moved,
                                 false);
+}
+static RC_NOINLINE size_t move_bwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                                   uint32_t clear_bits, uint32_t set_bits, bool *finalizers,
+                                   size_t *moved) {
+    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, moved,
+                                true);
 }
 
 /* Passes 1 and 2 of a collection of generation `gen` (its list `young`
@@ -428,13 +449,11 @@ static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *yo
     uint32_t clear_bits = RC_OF_GEN1, set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
     size_t kept, moved;
     if (gs->scan_newest_first[gen]) {
-        *examined = update_and_subtract(st, young, gen, true);
-        kept = move_unreachable_dir(st, young, unreachable, clear_bits, set_bits, finalizers,
-                                    &moved, true);
+        *examined = subtract_bwd(st, young, gen);
+        kept = move_bwd(st, young, unreachable, clear_bits, set_bits, finalizers, &moved);
     } else {
-        *examined = update_and_subtract(st, young, gen, false);
-        kept = move_unreachable_dir(st, young, unreachable, clear_bits, set_bits, finalizers,
-                                    &moved, false);
+        *examined = subtract_fwd(st, young, gen);
+        kept = move_fwd(st, young, unreachable, clear_bits, set_bits, finalizers, &moved);
     }
     size_t brought_back = moved - (*examined - kept);
     if (brought_back > *examined / 4 && gen < RC_GC_GENERATIONS - 1)
