@@ -142,13 +142,14 @@ static inline void rc__gc_track_untracked(rc_heap *h, void *o) {
  * collection is freeing it as garbage); its GC head is free afterwards, which
  * the deferred-dealloc list relies on.  An old object is uncounted from
  * old_count here (most containers of a long-running program die old); only
- * an object a collection is examining or freeing takes the out-of-line call,
- * so that the common paths make none: the deallocation path around it then
- * saves fewer registers.  gs is the heap's collector state (non-NULL once a
- * container is tracked). */
+ * an object a collection frees with RC_GC_DEBUG_COLLECTABLE on (the report)
+ * takes the out-of-line call, so that the common paths make none: the
+ * deallocation path around it then saves fewer registers (garbage freed by
+ * a collection: 313 -> 301 instructions per object without the call).  gs
+ * is the heap's collector state (non-NULL once a container is tracked). */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o);
 static inline void rc__gc_detach_tracked(rc_heap *h, rc_gcstate *gs, void *o, uint32_t info) {
-    if (RC_UNLIKELY(info & RC_OF_COLLECTING)) {
+    if (RC_UNLIKELY(info & RC_OF_COLLECTING) && gs->deleting) {
         rc__gc_detach_dying_rare(h, o);
         return;
     }
