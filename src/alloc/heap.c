@@ -616,11 +616,13 @@ static size_t cache_return_blocks(rc_heap *h, unsigned c, size_t count) {
     rc_cache *k = &h->cache[c];
     size_t returned = 0;
     while (count && k->head) {
-        rc_block *first = k->head, *last = first;
-        uintptr_t pool_bits = (uintptr_t)first >> RC_POOL_SHIFT;
+        rc_block *first = k->head, *last = first, *nx;
         uint32_t n = 1;
-        while (n < count && last->next && ((uintptr_t)last->next >> RC_POOL_SHIFT) == pool_bits) {
-            last = last->next;
+        /* same pool: the address differs from first's below the pool bits
+         * only (a NULL link differs above them, and ends the run too) */
+        while (n < count &&
+               (((uintptr_t)(nx = last->next) ^ (uintptr_t)first) >> RC_POOL_SHIFT) == 0) {
+            last = nx;
             n++;
         }
         k->head = last->next;
