@@ -487,17 +487,15 @@ static void *pool_block_alloc(rc_heap *h, unsigned c) {
     for (;;) {
         if (!p && !(p = pool_take(h, c)))
             return NULL;
+        if (p->used == 0) /* a block is handed out below: the pool is not full */
+            arena_wake(h, p);
         rc_block *b = p->free;
         if (b) {
-            if (p->used == 0)
-                arena_wake(h, p);
             p->free = link_get(b);
             p->used++;
             return b;
         }
         if (p->bump < p->limit) {
-            if (p->used == 0)
-                arena_wake(h, p);
             p->used++;
             return pool_carve(p);
         }

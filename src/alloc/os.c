@@ -84,16 +84,16 @@ static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_si
     return realloc(p, new_size);
 }
 
-/* Fault in [p, p + size) writable in one system call (the kernel still
- * zeroes the pages, but skips one page fault per page).  Kernels before
- * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
- * Any other failure (no memory right now) is harmless for the same reason. */
 uint64_t rc_os_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Fault in [p, p + size) writable in one system call (the kernel still
+ * zeroes the pages, but skips one page fault per page).  Kernels before
+ * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
+ * Any other failure (no memory right now) is harmless for the same reason. */
 bool rc_os_populate(void *p, size_t size) {
 #ifdef MADV_POPULATE_WRITE
     static _Atomic int unsupported;

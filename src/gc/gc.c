@@ -170,7 +170,7 @@ void rc_gc_track(void *o) {
     rc_gcstate *gs = rc__gc_state(rc_heap_of(o));
     if (!gs)
         return; /* cannot happen: the state exists once a container was made */
-    gclist_append(&gs->gen[0], RC_GCHEAD(o));
+    rc__gc_link_new(gs, o);
     hd->info |= RC_OF_TRACKED;
 }
 
@@ -401,15 +401,6 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
     return kept;
 }
 
-/* move_unreachable_dir oldest first (the resurrection pass's order). */
-static size_t move_fwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                       uint32_t clear_bits, uint32_t set_bits, bool *finalizers, size_t *moved);
-static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
-    size_t moved;
-    return move_fwd(st, list, unreachable, clear_bits, set_bits, finalizers, &moved);
-}
-
 /* The two passes in each direction, each compiled on its own. */
 static RC_NOINLINE size_t subtract_fwd(const rc_objstate *st, rc_gchead *list, int gen) {
     return update_and_subtract(st, list, gen, false);
@@ -428,6 +419,13 @@ static RC_NOINLINE size_t move_bwd(const rc_objstate *st, rc_gchead *list, rc_gc
                                    size_t *moved) {
     return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, moved,
                                 true);
+}
+
+/* Oldest first, as the resurrection pass marks. */
+static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
+    size_t moved;
+    return move_fwd(st, list, unreachable, clear_bits, set_bits, finalizers, &moved);
 }
 
 /* Passes 1 and 2 of a collection of generation `gen` (its list `young`
