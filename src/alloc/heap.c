@@ -1225,6 +1225,12 @@ size_t rc_heap_trim(rc_heap *h) {
 void rc_heap_destroy(rc_heap *h) {
     if (!h)
         return;
+    /* Forget the blocks valgrind tracks in this heap before its memory goes
+     * back: once an arena is unmapped, another thread's heap may map the
+     * same addresses, and destroying the pool then would mark that heap's
+     * blocks inaccessible. */
+    if (h->valgrind)
+        VALGRIND_DESTROY_MEMPOOL(h);
     while (h->arenas) {
         rc_arena *a = h->arenas;
         h->arenas = a->all_next;
@@ -1241,8 +1247,6 @@ void rc_heap_destroy(rc_heap *h) {
         large_uncount(L);
         h->hooks.large_free(h->hooks.ctx, L, L->alloc_size);
     }
-    if (h->valgrind)
-        VALGRIND_DESTROY_MEMPOOL(h);
     rc_raw_hooks hooks = h->hooks;
     hooks.large_free(hooks.ctx, h->raw_self, RC_HEAP_ALLOC_SIZE);
 }
