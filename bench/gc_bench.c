@@ -141,11 +141,10 @@ static void blist_traverse(void *o, rc_visit_fn visit, void *arg)
 }
 
 /* The same references as one array, for the collector's inline loop. */
-static void *const *blist_refs(const void *o, size_t *n)
+static rc_refs blist_refs(const void *o)
 {
     const blist *l = o;
-    *n = l->n;
-    return l->items;
+    return (rc_refs){(void *const *)l->items, l->n};
 }
 
 /* Used as clear (to break cycles) and destroy: the list is emptied before
@@ -203,10 +202,9 @@ static void gnode_traverse(void *o, rc_visit_fn visit, void *arg)
 }
 
 /* left and right are adjacent: the node's references as an array of 2. */
-static void *const *gnode_refs(const void *o, size_t *n)
+static rc_refs gnode_refs(const void *o)
 {
-    *n = 2;
-    return (void *const *)&((const gnode *)o)->left;
+    return (rc_refs){(void *const *)&((const gnode *)o)->left, 2};
 }
 
 static void gnode_clear(void *o)

@@ -56,6 +56,14 @@ extern "C" {
 /** Called by a type's traverse for each strong reference it holds. */
 typedef void (*rc_visit_fn)(void *child, void *arg);
 
+/** What rc_type.refs returns: an object's strong references as one array
+ *  of n pointers (NULL entries allowed).  Returned by value: two registers
+ *  on the usual ABIs, so the collector's loop reads no count from memory. */
+typedef struct rc_refs {
+    void *const *items;
+    size_t n;
+} rc_refs;
+
 /** A type descriptor.  Usually a static const struct of the user's; it must
  *  outlive every object of the type. */
 typedef struct rc_type {
@@ -79,11 +87,11 @@ typedef struct rc_type {
     /** Hash and equality for use as a dict key.  NULL: identity. */
     uint64_t (*hash)(const void *obj);
     bool (*eq)(const void *a, const void *b);
-    /** Optional, for speed: the object's strong references as one array of
-     *  *n pointers (NULL entries allowed) — exactly what traverse visits.
-     *  When set, the collector reads the array in its own loop instead of
-     *  calling traverse and a visit function per reference. */
-    void *const *(*refs)(const void *obj, size_t *n);
+    /** Optional, for speed: the object's strong references as one array
+     *  (NULL entries allowed) — exactly what traverse visits.  When set, the
+     *  collector reads the array in its own loop instead of calling traverse
+     *  and a visit function per reference. */
+    rc_refs (*refs)(const void *obj);
 } rc_type;
 
 /* ---- Object header (internal layout, used by the inline functions) ------- */

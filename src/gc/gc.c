@@ -74,10 +74,9 @@ static const rc_type *type_of(const rc_objstate *st, const void *o) {
  * else through traverse. */
 RC_INLINE void for_each_ref(const rc_type *t, void *o, rc_visit_fn fn, void *arg) {
     if (t->refs) {
-        size_t n;
-        void *const *r = t->refs(o, &n);
-        for (size_t i = 0; i < n; i++)
-            fn(r[i], arg);
+        rc_refs r = t->refs(o);
+        for (size_t i = 0; i < r.n; i++)
+            fn(r.items[i], arg);
     } else {
         t->traverse(o, fn, arg);
     }
@@ -291,10 +290,9 @@ RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int
          * memory: 93 instead of 88 instructions per object) */
         bool any = false;
         if (t->refs) {
-            size_t k;
-            void *const *r = t->refs(o, &k);
-            for (size_t i = 0; i < k; i++)
-                any |= subtract_child(r[i], excluded, bwd);
+            rc_refs r = t->refs(o);
+            for (size_t i = 0; i < r.n; i++)
+                any |= subtract_child(r.items[i], excluded, bwd);
         } else {
             subtract_arg a = {excluded, false};
             t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
@@ -372,10 +370,9 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
             if (!(info & RC_OF_CHILDLESS)) { /* set by pass 1: nothing of the set to mark */
                 const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
                 if (t->refs) { /* for_each_ref written out: the visit is inlined */
-                    size_t k;
-                    void *const *r = t->refs(o, &k);
-                    for (size_t i = 0; i < k; i++)
-                        visit_reachable(r[i], g, bwd);
+                    rc_refs r = t->refs(o);
+                    for (size_t i = 0; i < r.n; i++)
+                        visit_reachable(r.items[i], g, bwd);
                 } else {
                     t->traverse(o, bwd ? visit_reachable_bwd : visit_reachable_fwd, g);
                 }

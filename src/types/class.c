@@ -33,9 +33,8 @@ _Static_assert(offsetof(rc_instobj, dict) == offsetof(rc_instobj, cls) + sizeof(
                "instance_refs reads cls and dict as one array");
 
 /* name and dict are adjacent: the class's references as one array. */
-static void *const *class_refs(const void *o, size_t *n) {
-    *n = 2;
-    return &((const rc_classobj *)o)->name;
+static rc_refs class_refs(const void *o) {
+    return (rc_refs){&((const rc_classobj *)o)->name, 2};
 }
 
 static void class_clear(void *o) {
@@ -110,9 +109,8 @@ static void instance_traverse(void *o, rc_visit_fn visit, void *arg) {
  * the collector's walks read them in their own loop (no traverse call and
  * no visit call per reference: an instance heap's full collection took 178
  * instructions per instance with traverse). */
-static void *const *instance_refs(const void *o, size_t *n) {
-    *n = 2;
-    return &((const rc_instobj *)o)->cls;
+static rc_refs instance_refs(const void *o) {
+    return (rc_refs){&((const rc_instobj *)o)->cls, 2};
 }
 
 static void instance_clear(void *o) {

@@ -77,10 +77,9 @@ static void list_traverse(void *o, rc_visit_fn visit, void *arg) {
         visit(l->items[i], arg);
 }
 
-static void *const *list_refs(const void *o, size_t *n) {
+static rc_refs list_refs(const void *o) {
     const rc_listobj *l = o;
-    *n = l->size;
-    return l->items;
+    return (rc_refs){(void *const *)l->items, l->size};
 }
 
 /* Empty the list first, then drop the references (finalizers see a valid,

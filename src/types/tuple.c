@@ -95,10 +95,9 @@ static void tuple_traverse(void *o, rc_visit_fn visit, void *arg) {
             visit(t->items[i], arg);
 }
 
-static void *const *tuple_refs(const void *o, size_t *n) {
+static rc_refs tuple_refs(const void *o) {
     const rc_tupleobj *t = o;
-    *n = t->size;
-    return t->items;
+    return (rc_refs){(void *const *)t->items, t->size};
 }
 
 /* For the collector: drop the items (left NULL).  The hash is kept. */

@@ -282,11 +282,10 @@ static void check_refs_agree(void *o) {
         return;
     test_visits by_traverse = {{0}, 0}, by_refs = {{0}, 0};
     rc_traverse(o, test_visit_record, &by_traverse);
-    size_t n = 0;
-    void *const *r = t->refs(o, &n);
-    for (size_t i = 0; i < n; i++)
-        if (r[i])
-            test_visit_record(r[i], &by_refs);
+    rc_refs r = t->refs(o);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.items[i])
+            test_visit_record(r.items[i], &by_refs);
     if (!CHECK_EQ(by_refs.n, by_traverse.n))
         return;
     for (size_t i = 0; i < by_refs.n && i < TEST_VISITS_MAX; i++)
