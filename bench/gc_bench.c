@@ -156,6 +156,8 @@ static void blist_clear(void *o)
     size_t n = l->n;
     l->items = NULL;
     l->n = l->cap = 0;
+    if (!items) /* already cleared (destroy after a collection's clear), as CPython's list */
+        return;
     for (size_t i = 0; i < n; i++)
         rc_decref(items[i]);
     rc_free(items);

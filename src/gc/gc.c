@@ -572,10 +572,13 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
         void *o = RC_FROM_GCHEAD(g);
         const rc_type *t = type_of(st, o);
         if (t->clear) {
-            gclist_move(g, &cleared);
             rc_incref(o);
             t->clear(o);
             rc_decref(o); /* usually frees o, which unlinks it */
+            /* Still first, o lives on (held from elsewhere now): new objects
+             * are never linked here, so g cannot be another object. */
+            if (unreachable->next == g)
+                gclist_move(g, &cleared);
         } else {
             gclist_move(g, &unclearable); /* freed later if a neighbour's clear frees it */
         }

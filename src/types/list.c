@@ -91,6 +91,8 @@ static void list_do_clear(void *o) {
     l->items = NULL;
     l->size = 0;
     l->capacity = 0;
+    if (!items) /* already cleared (destroy after a collection's clear) */
+        return;
     for (size_t i = 0; i < n; i++)
         rc_decref(items[i]);
     rc_free(items);
