@@ -214,6 +214,42 @@ static void test_boom2(void) {
     GCT_END_HEAP(h);
 }
 
+/* A clear that stores a new reference to an object of the garbage (its own
+ * object, or the one in self->user): that object survives the collection,
+ * tracked, in the oldest generation, and dies by reference counting once
+ * the stored reference goes. */
+static void clear_saves_user(tnode *self) { gct_save_ref(self->user); }
+
+static void test_object_survives_clear(void) {
+    for (int variant = 0; variant < 2; variant++) {
+        rc_heap *h = gct_heap();
+        rc_gc_disable(h);
+        tnode *a = tn_new(h, &tnode_type, 1), *b = tn_new(h, &tnode_type, 2);
+        tn_set(a, 0, b);
+        tn_set(b, 0, a);
+        /* variant 0: a (cleared first) keeps itself; variant 1: a keeps b,
+         * which is cleared after it */
+        tnode *kept = variant == 0 ? a : b;
+        a->user = kept;
+        a->on_clear = clear_saves_user;
+        rc_decref(a);
+        rc_decref(b);
+        CHECK_EQ(rc_gc_collect(h, 2), 2);
+        CHECK_EQ(rc_gc_garbage_count(h), 0);
+        CHECK_EQ(rc_live_objects(h), 1);
+        CHECK(rc_gc_is_tracked(kept));
+        CHECK_EQ(gct_in_generation(h, 2, kept), 1);
+        CHECK_EQ(rc_gc_generation_size(h, 2), 1);
+        CHECK_EQ(rc_gc_generation_size(h, 0) + rc_gc_generation_size(h, 1), 0);
+        CHECK_EQ(kept->clear_calls, 1);
+        CHECK_EQ(rc_refcount(kept), 1); /* the stored reference alone */
+        CHECK_EQ(rc_gc_collect(h, 2), 0); /* held from outside now */
+        gct_drop_saved();
+        CHECK_EQ(rc_live_objects(h), 0);
+        GCT_END_HEAP(h);
+    }
+}
+
 /* ---- Tracking ----------------------------------------------------------------------- */
 
 static void test_is_tracked(void) {
@@ -783,6 +819,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_garbage_pointing_to_live);
     RUN_TEST(test_boom_clear_mutates_others);
     RUN_TEST(test_boom2);
+    RUN_TEST(test_object_survives_clear);
     RUN_TEST(test_is_tracked);
     RUN_TEST(test_untracked_cycle_never_collected);
     RUN_TEST(test_untracked_referrer_keeps_cycle);
