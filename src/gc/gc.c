@@ -344,7 +344,9 @@ static void visit_reachable_bwd(void *child, void *arg) { visit_reachable(child,
  * with gc_refs == 0 moves to `unreachable` for now (flagged), and comes back
  * (scanned next) if a reachable object later turns out to refer to it.
  * Reachable objects leave with RC_OF_COLLECTING, RC_OF_CHILDLESS and
- * `clear_bits` cleared and `set_bits` set; a reachable object that pass 1
+ * RC_OF_GEN1 cleared (a constant mask: no register or reload for it) and
+ * `set_bits` set (their new generation's bit; 0 in the resurrection pass,
+ * whose survivors get theirs from release_to); a reachable object that pass 1
  * found childless has no reference listed at all.  Unreachable ones keep
  * RC_OF_COLLECTING, RC_OF_CHILDLESS (they may come back) and
  * RC_OF_UNREACHABLE (all cleared again when an object leaves the set: by
@@ -355,9 +357,8 @@ static void visit_reachable_bwd(void *child, void *arg) { visit_reachable(child,
  * say true for nothing, never false for something); with finalizers NULL
  * nobody asks, and the scan does not look.  Returns the number kept. */
 RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
-                                      rc_gchead *unreachable, uint32_t clear_bits,
-                                      uint32_t set_bits, bool *finalizers, size_t *moved_out,
-                                      bool bwd) {
+                                      rc_gchead *unreachable, uint32_t set_bits,
+                                      bool *finalizers, size_t *moved_out, bool bwd) {
     size_t kept = 0, moved = 0;
     bool fin = false;
     rc_gchead *prev = list; /* the last object kept, in scan order */
@@ -366,7 +367,7 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
         rc_objhead *hd = RC_OBJHEAD(o);
         if (refs_of(g, bwd) > 0) {
             uint32_t info = hd->info;
-            hd->info = (info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | clear_bits)) | set_bits;
+            hd->info = (info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | RC_OF_GEN1)) | set_bits;
             if (!(info & RC_OF_CHILDLESS)) { /* set by pass 1: nothing of the set to mark */
                 const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
                 if (t->refs) { /* for_each_ref written out: the visit is inlined */
@@ -406,23 +407,23 @@ static RC_NOINLINE size_t subtract_bwd(const rc_objstate *st, rc_gchead *list, i
     return update_and_subtract(st, list, gen, true);
 }
 static RC_NOINLINE size_t move_fwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                                   uint32_t clear_bits, uint32_t set_bits, bool *finalizers,
+                                   uint32_t set_bits, bool *finalizers,
                                    size_t *moved) {
-    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, moved,
+    return move_unreachable_dir(st, list, unreachable, set_bits, finalizers, moved,
                                 false);
 }
 static RC_NOINLINE size_t move_bwd(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                                   uint32_t clear_bits, uint32_t set_bits, bool *finalizers,
+                                   uint32_t set_bits, bool *finalizers,
                                    size_t *moved) {
-    return move_unreachable_dir(st, list, unreachable, clear_bits, set_bits, finalizers, moved,
+    return move_unreachable_dir(st, list, unreachable, set_bits, finalizers, moved,
                                 true);
 }
 
 /* Oldest first, as the resurrection pass marks. */
 static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
-                               uint32_t clear_bits, uint32_t set_bits, bool *finalizers) {
+                               uint32_t set_bits, bool *finalizers) {
     size_t moved;
-    return move_fwd(st, list, unreachable, clear_bits, set_bits, finalizers, &moved);
+    return move_fwd(st, list, unreachable, set_bits, finalizers, &moved);
 }
 
 /* Passes 1 and 2 of a collection of generation `gen` (its list `young`
@@ -441,14 +442,14 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
  * the time.  Returns the objects kept; *examined the objects of the set. */
 static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *young,
                    rc_gchead *unreachable, bool *finalizers, size_t *examined) {
-    uint32_t clear_bits = RC_OF_GEN1, set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
+    uint32_t set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
     size_t kept, moved;
     if (gs->scan_newest_first[gen]) {
         *examined = subtract_bwd(st, young, gen);
-        kept = move_bwd(st, young, unreachable, clear_bits, set_bits, finalizers, &moved);
+        kept = move_bwd(st, young, unreachable, set_bits, finalizers, &moved);
     } else {
         *examined = subtract_fwd(st, young, gen);
-        kept = move_fwd(st, young, unreachable, clear_bits, set_bits, finalizers, &moved);
+        kept = move_fwd(st, young, unreachable, set_bits, finalizers, &moved);
     }
     size_t brought_back = moved - (*examined - kept);
     if (brought_back > *examined / 4 && gen < RC_GC_GENERATIONS - 1)
@@ -520,7 +521,7 @@ static void handle_resurrected(rc_gcstate *gs, const rc_objstate *st, rc_gchead 
     gclist_init(&still);
     update_refs(unreachable);
     subtract_refs(st, unreachable);
-    move_unreachable(st, unreachable, &still, 0, 0, NULL); /* resurrected ones stay */
+    move_unreachable(st, unreachable, &still, 0, NULL); /* resurrected ones stay */
     release_to(gs, unreachable, old);
     gclist_merge(&still, unreachable);
 }
