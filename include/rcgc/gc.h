@@ -39,9 +39,14 @@ extern "C" {
  *  generation of rc_gc_freeze is numbered 3 where a generation is asked. */
 #define RC_GC_GENERATIONS 3
 
-/* Debug flags (rc_gc_set_debug), as CPython's gc module. */
+/* Debug flags (rc_gc_set_debug), as CPython's gc module.  COLLECTABLE
+ * reports each garbage object as the collection frees it.  A collection
+ * started more than RC_DEALLOC_DEPTH deallocations deep (from a finalizer
+ * in a long chain) defers the frees it causes to the end of that chain;
+ * an object kept alive until then by a deferred one is freed afterwards,
+ * by reference counting, and not reported. */
 #define RC_GC_DEBUG_STATS 0x01u         /**< print statistics of each collection */
-#define RC_GC_DEBUG_COLLECTABLE 0x02u   /**< print collectable objects found */
+#define RC_GC_DEBUG_COLLECTABLE 0x02u   /**< print collectable objects as they are freed */
 #define RC_GC_DEBUG_UNCOLLECTABLE 0x04u /**< print uncollectable objects found */
 #define RC_GC_DEBUG_SAVEALL 0x20u       /**< keep every unreachable object in the garbage list */
 #define RC_GC_DEBUG_LEAK \

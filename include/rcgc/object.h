@@ -57,8 +57,9 @@ extern "C" {
 typedef void (*rc_visit_fn)(void *child, void *arg);
 
 /** What rc_type.refs returns: an object's strong references as one array
- *  of n pointers (NULL entries allowed).  Returned by value: two registers
- *  on the usual ABIs, so the collector's loop reads no count from memory. */
+ *  of n pointers (NULL entries allowed; items may be NULL when n is 0).
+ *  Returned by value: in two registers on the System V x86-64, AArch64 and
+ *  RISC-V ABIs, so the collector's loop reads no count back from memory. */
 typedef struct rc_refs {
     void *const *items;
     size_t n;

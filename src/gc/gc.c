@@ -576,8 +576,11 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
             rc_incref(o);
             t->clear(o);
             rc_decref(o); /* usually frees o, which unlinks it */
-            /* Still first, o lives on (held from elsewhere now): new objects
-             * are never linked here, so g cannot be another object. */
+            /* Still first, o lives on (held from elsewhere now).  Only the
+             * marking links objects into this list, so nothing can have come
+             * in front of o: if o is not first, it left the list (freed,
+             * deferred, or untracked or retracked by clear, and it stays
+             * where that put it), and if g is first, it is still o. */
             if (unreachable->next == g)
                 gclist_move(g, &cleared);
         } else {

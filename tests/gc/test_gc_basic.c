@@ -250,6 +250,37 @@ static void test_object_survives_clear(void) {
     }
 }
 
+/* A clear that untracks its own object and tracks it again (keeping it
+ * alive): the object is new to generation 0, not left for the collection to
+ * file among the survivors. */
+static void clear_retracks_self(tnode *self) {
+    gct_save_ref(self);
+    rc_gc_untrack(self);
+    rc_gc_track(self);
+}
+
+static void test_object_retracked_by_its_clear(void) {
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    tnode *a = tn_new(h, &tnode_type, 1), *b = tn_new(h, &tnode_type, 2);
+    tn_set(a, 0, b);
+    tn_set(b, 0, a);
+    a->on_clear = clear_retracks_self;
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_gc_collect(h, 2), 2);
+    CHECK_EQ(rc_live_objects(h), 1);
+    CHECK(rc_gc_is_tracked(a));
+    CHECK_EQ(gct_in_generation(h, 0, a), 1);
+    CHECK_EQ(gct_in_generation(h, -1, a), 1); /* listed once */
+    CHECK_EQ(rc_gc_generation_size(h, 0), 1);
+    CHECK_EQ(rc_gc_generation_size(h, 1) + rc_gc_generation_size(h, 2), 0);
+    CHECK_EQ(a->clear_calls, 1);
+    gct_drop_saved();
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+}
+
 /* ---- Tracking ----------------------------------------------------------------------- */
 
 static void test_is_tracked(void) {
@@ -820,6 +851,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_boom_clear_mutates_others);
     RUN_TEST(test_boom2);
     RUN_TEST(test_object_survives_clear);
+    RUN_TEST(test_object_retracked_by_its_clear);
     RUN_TEST(test_is_tracked);
     RUN_TEST(test_untracked_cycle_never_collected);
     RUN_TEST(test_untracked_referrer_keeps_cycle);
