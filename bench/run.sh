@@ -44,14 +44,15 @@ fi
 
 # Parallel arrays: display name, alloc_bench allocator, LD_PRELOAD, marker
 # that must appear in the reported malloc_lib (proves the preload worked),
-# extra environment.  rcgc+huge is rcgc with transparent huge pages turned on
-# (RCGC_HUGE_PAGES=1, off by default: see rc_huge_pages in heap.h); its
-# "vs rcgc" compares it with the default.
-A_NAME=(rcgc rcgc+huge glibc)
-A_KIND=(rcgc rcgc system)
-A_LIB=("" "" "")
-A_MARK=("" "" "")
-A_ENV=("" "RCGC_HUGE_PAGES=1" "")
+# extra environment.  rcgc is the default heap (huge pages once it holds 64
+# arenas: RC_HUGE_AUTO, see rc_huge_pages in heap.h); rcgc+huge the same with
+# huge pages for every growing heap (RCGC_HUGE_PAGES=1), rcgc-small with none
+# (RCGC_HUGE_PAGES=0); their "vs rcgc" compares each with the default.
+A_NAME=(rcgc rcgc+huge rcgc-small glibc)
+A_KIND=(rcgc rcgc rcgc system)
+A_LIB=("" "" "" "")
+A_MARK=("" "" "" "")
+A_ENV=("" "RCGC_HUGE_PAGES=1" "RCGC_HUGE_PAGES=0" "")
 MISSING=()
 
 add_peer() { # NAME MARK PATH

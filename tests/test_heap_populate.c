@@ -13,7 +13,8 @@
  * its arenas in 2 MiB pairs: the stats show the partner half held from the
  * system while the heap grows and given back when it shrinks, the cap still
  * holds, and where the kernel offers transparent huge pages the pair is
- * backed by one (checked in /proc/self/smaps).
+ * backed by one (checked in /proc/self/smaps).  With RC_HUGE_AUTO (the
+ * default) the pairs start once the heap holds RC_HUGE_AUTO_AFTER arenas.
  */
 #include "check.h"
 #include "testutil.h"
@@ -350,6 +351,7 @@ static void test_huge_pages_setting(void) {
         {NULL, RC_HUGE_DEFAULT, false}, {"1", RC_HUGE_DEFAULT, true},
         {"0", RC_HUGE_DEFAULT, false},  {"yes", RC_HUGE_DEFAULT, false},
         {"1", RC_HUGE_OFF, false},      {NULL, RC_HUGE_ON, true},
+        {"auto", RC_HUGE_DEFAULT, false}, {"1", RC_HUGE_AUTO, false}, /* auto: not yet */
     };
     const char *saved = getenv("RCGC_HUGE_PAGES");
     char *saved_copy = saved ? strdup(saved) : NULL;
@@ -375,7 +377,67 @@ static void test_huge_pages_setting(void) {
     free(saved_copy);
     /* a value outside the enum is refused */
     CHECK_NULL(pool_heap((rc_huge_pages)7, 0, NULL));
+    CHECK_NULL(pool_heap((rc_huge_pages)(RC_HUGE_AUTO + 1), 0, NULL));
     CHECK_NULL(pool_heap((rc_huge_pages)-1, 0, NULL));
+}
+
+/* RC_HUGE_AUTO: single arenas up to RC_HUGE_AUTO_AFTER, then pairs; the
+ * partner goes back when the heap shrinks.  RC_HUGE_OFF and "0" in the
+ * environment never pair.  (64 MiB of 512-byte blocks per heap.) */
+static size_t grow_many(rc_heap *h, void **v, size_t cap, size_t *n, size_t arenas) {
+    size_t have = test_stats(h).arenas;
+    while (have < arenas && *n < cap) {
+        void *p = rc_malloc(h, BIG);
+        if (!p)
+            break;
+        memset(p, 0x3C, 16);
+        v[(*n)++] = p;
+        if (*n % 64 == 0 || have + 1 >= arenas)
+            have = test_stats(h).arenas;
+    }
+    return test_stats(h).arenas;
+}
+
+static void test_huge_auto_pairs_past_threshold(void) {
+    const size_t limit = RC_HUGE_AUTO_AFTER + 2;
+    const size_t cap = limit * (RC_ARENA_SIZE / BIG);
+    void **v = malloc(cap * sizeof *v);
+    if (!CHECK_NOT_NULL(v))
+        return;
+    static const rc_huge_pages settings[] = {RC_HUGE_AUTO, RC_HUGE_OFF};
+    for (size_t k = 0; k < (ON_VALGRIND() ? 1u : 2u); k++) { /* 8 s a heap under valgrind */
+        bool pairs = settings[k] == RC_HUGE_AUTO;
+        rc_heap *h = pool_heap(settings[k], 0, NULL);
+        if (!CHECK_NOT_NULL(h))
+            continue;
+        size_t n = 0;
+        CHECK_EQ(grow_many(h, v, cap, &n, RC_HUGE_AUTO_AFTER), RC_HUGE_AUTO_AFTER);
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.arena_bytes_ahead, 0);
+        CHECK_EQ(st.bytes_from_os, (size_t)RC_HUGE_AUTO_AFTER * RC_ARENA_SIZE);
+        /* the next arena comes with its partner under auto */
+        CHECK_EQ(grow_many(h, v, cap, &n, RC_HUGE_AUTO_AFTER + 1), RC_HUGE_AUTO_AFTER + 1);
+        st = test_stats(h);
+        CHECK_EQ(st.arena_bytes_ahead, pairs ? RC_ARENA_SIZE : 0);
+        CHECK_EQ(st.bytes_from_os, (RC_HUGE_AUTO_AFTER + 1 + (pairs ? 1 : 0)) * RC_ARENA_SIZE);
+        CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE + st.large_bytes + st.arena_bytes_ahead);
+        if (pairs && kernel_offers_thp() && !ON_VALGRIND())
+            CHECK_GE(huge_kib_at(v[n - 1]), 2048);
+        /* the blocks hold what was written */
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += ((unsigned char *)v[i])[0] != 0x3C || ((unsigned char *)v[i])[15] != 0x3C;
+        CHECK_EQ(bad, 0);
+        /* shrinking gives the partner back with the arenas */
+        while (n)
+            rc_free(v[--n]);
+        st = test_stats(h);
+        CHECK_LE(st.arenas, 1);
+        CHECK_EQ(st.arena_bytes_ahead, 0);
+        CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE);
+        rc_heap_destroy(h);
+    }
+    free(v);
 }
 
 static void test_huge_ignored_with_hooks(void) {
@@ -398,6 +460,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_hook_arenas_never_populated);
     RUN_TEST(test_huge_pairs_while_growing);
     RUN_TEST(test_huge_partner_trimmed);
+    RUN_TEST(test_huge_auto_pairs_past_threshold);
     RUN_TEST(test_huge_pairs_respect_cap);
     RUN_TEST(test_huge_pages_setting);
     RUN_TEST(test_huge_ignored_with_hooks);

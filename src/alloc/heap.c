@@ -196,6 +196,13 @@ static void partner_release(rc_heap *h) {
     h->bytes_os -= RC_ARENA_SIZE;
 }
 
+/* Whether a growing heap's next arena comes with a partner (see rc_huge_pages
+ * in heap.h): always with RC_HUGE_ON, past RC_HUGE_AUTO_AFTER arenas with
+ * RC_HUGE_AUTO. */
+static bool grow_in_pairs(const rc_heap *h) {
+    return h->huge == RC_HUGE_ON || (h->huge == RC_HUGE_AUTO && h->narenas >= RC_HUGE_AUTO_AFTER);
+}
+
 /* Memory for one new arena, already counted in bytes_os; NULL when the OS or
  * the cap refuses.  *populated says whether its pages are resident.
  *
@@ -204,7 +211,7 @@ static void partner_release(rc_heap *h) {
  * and will use it: its pages are faulted in with one system call rather than
  * 256 page faults (refilling a freed heap of 260 MiB: 66,000 faults).
  *
- * With huge pages on (RC_HUGE_ON), such a heap maps two arenas at once,
+ * When it takes huge pages (grow_in_pairs), such a heap maps two arenas at once,
  * 2 MiB-aligned, asks for a transparent huge page and populates both: the
  * kernel zeroes one 2 MiB page instead of taking 512 faults, and the TLB
  * holds the pair in one entry.  The second half waits in h->partner for the
@@ -219,7 +226,7 @@ static void *arena_memory(rc_heap *h, bool *populated) {
         return mem;
     }
     bool growing = h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc_os_hooks.arena_alloc;
-    if (growing && h->huge_pages && os_fits(h, RC_PAIR_SIZE)) { /* no room: not a failure */
+    if (growing && grow_in_pairs(h) && os_fits(h, RC_PAIR_SIZE)) { /* no room: not a failure */
         char *pair = h->hooks.arena_alloc(h->hooks.ctx, RC_PAIR_SIZE, RC_PAIR_SIZE);
         if (pair) {
             rc_os_prefer_huge(pair, RC_PAIR_SIZE);
@@ -1135,9 +1142,13 @@ static rc_alloc_mode mode_from_env(void) {
     return RC_MODE_POOL;
 }
 
-static bool huge_pages_from_env(void) {
+static rc_huge_pages huge_pages_from_env(void) {
     const char *s = getenv("RCGC_HUGE_PAGES");
-    return s && strcmp(s, "1") == 0;
+    if (s && strcmp(s, "1") == 0)
+        return RC_HUGE_ON;
+    if (s && strcmp(s, "0") == 0)
+        return RC_HUGE_OFF;
+    return RC_HUGE_AUTO;
 }
 
 /* What rc_heap_new asks the large_alloc hook for: room to align the heap. */
@@ -1152,7 +1163,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc_os_hooks;
     if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
         return NULL;
-    if ((unsigned)conf.mode > RC_MODE_DEBUG || (unsigned)conf.huge_pages > RC_HUGE_ON)
+    if ((unsigned)conf.mode > RC_MODE_DEBUG || (unsigned)conf.huge_pages > RC_HUGE_AUTO)
         return NULL;
     /* 64-byte aligned, so that each cache entry is one cache line */
     void *raw = hooks->large_alloc(hooks->ctx, RC_HEAP_ALLOC_SIZE);
@@ -1163,8 +1174,8 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->raw_self = raw;
     h->hooks = *hooks;
     h->mode = conf.mode == RC_MODE_DEFAULT ? mode_from_env() : conf.mode;
-    h->huge_pages = conf.huge_pages == RC_HUGE_DEFAULT ? huge_pages_from_env()
-                                                       : conf.huge_pages == RC_HUGE_ON;
+    h->huge = (uint8_t)(conf.huge_pages == RC_HUGE_DEFAULT ? huge_pages_from_env()
+                                                           : conf.huge_pages);
     h->valgrind = RC_RUNNING_ON_VALGRIND();
     h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
     h->max_bytes = conf.max_bytes;

@@ -271,7 +271,7 @@ struct rc_heap {
     uint64_t idle_decay_ns;                /* surplus idle arenas kept this long; 0: none */
     void *partner;                         /* mapped, not yet an arena (heap.c) */
     bool partner_populated;                /* ... and its pages are resident */
-    bool huge_pages;                       /* map growing arenas in huge pairs */
+    uint8_t huge;                          /* RC_HUGE_OFF, _ON or _AUTO (resolved) */
     rc_large *large;                       /* all live large blocks */
 
     rc_raw_hooks hooks;
