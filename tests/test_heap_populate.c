@@ -401,7 +401,7 @@ static size_t grow_many(rc_heap *h, void **v, size_t cap, size_t *n, size_t aren
 static void test_huge_auto_pairs_past_threshold(void) {
     const size_t limit = RC_HUGE_AUTO_AFTER + 2;
     const size_t cap = limit * (RC_ARENA_SIZE / BIG);
-    void **v = malloc(cap * sizeof *v);
+    void **v = calloc(cap, sizeof *v); /* not malloc: with ASan, gcc calls that uninitialized */
     if (!CHECK_NOT_NULL(v))
         return;
     static const rc_huge_pages settings[] = {RC_HUGE_AUTO, RC_HUGE_OFF};
