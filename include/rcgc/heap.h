@@ -102,7 +102,7 @@ typedef enum rc_alloc_mode {
  *  growing by 260 MiB there took 2.7 times as long as with small pages.
  *  And where memory is fragmented, a kernel whose THP defrag setting is
  *  "madvise" (a common default) may compact memory to find a huge page: a
- *  pause in that growth step, milliseconds at worst.
+ *  pause in that growth step.
  *
  *  RC_HUGE_AUTO, the default, takes huge pairs only once a heap holds
  *  RC_HUGE_AUTO_AFTER arenas (64 MiB): there the arena mapped ahead is under
