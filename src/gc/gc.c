@@ -175,8 +175,13 @@ void rc_gc_track(void *o) {
 
 /* ---- Marking ---------------------------------------------------------------------- */
 
-#define GC_REFS(g) ((uintptr_t)(g)->prev)
-#define SET_GC_REFS(g, n) ((g)->prev = (rc_gchead *)(uintptr_t)(n))
+/* The link a marking pass walks, and the one it keeps gc_refs in: `next`
+ * and `prev` when it goes oldest first, the other way round when it goes
+ * newest first (`bwd`; see "The two marking passes" below). */
+RC_INLINE rc_gchead **scan_link(rc_gchead *g, bool bwd) { return bwd ? &g->prev : &g->next; }
+RC_INLINE rc_gchead **refs_link(rc_gchead *g, bool bwd) { return bwd ? &g->next : &g->prev; }
+RC_INLINE uintptr_t refs_of(rc_gchead *g, bool bwd) { return (uintptr_t)*refs_link(g, bwd); }
+RC_INLINE void set_refs(rc_gchead *g, bool bwd, uintptr_t n) { *refs_link(g, bwd) = (rc_gchead *)n; }
 
 static bool in_collected_set(const void *o) {
     return (rc_info(o) & (RC_OF_GC | RC_OF_COLLECTING)) == (RC_OF_GC | RC_OF_COLLECTING);
@@ -190,7 +195,7 @@ static bool in_collected_set(const void *o) {
 static void update_refs(rc_gchead *list) {
     for (rc_gchead *g = list->next; g != list; g = g->next) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        SET_GC_REFS(g, hd->refcnt);
+        set_refs(g, false, hd->refcnt);
         hd->info = (hd->info | RC_OF_COLLECTING) & ~(RC_OF_UNREACHABLE | RC_OF_CHILDLESS);
     }
 }
@@ -199,8 +204,8 @@ static void visit_subtract(void *child, void *arg) {
     (void)arg;
     if (child && in_collected_set(child)) {
         rc_gchead *g = RC_GCHEAD(child);
-        if (GC_REFS(g) > 0) /* a traverse reporting more than the count is a bug; do not wrap */
-            SET_GC_REFS(g, GC_REFS(g) - 1);
+        if (refs_of(g, false) > 0) /* a traverse reporting more than the count is a bug; do not wrap */
+            set_refs(g, false, refs_of(g, false) - 1);
     }
 }
 
@@ -224,11 +229,7 @@ static inline uint32_t excluded_bits(int gen) {
  * list until a referrer brings it back; built top-down, the other way round.
  * A young generation's next collection takes the direction that brought
  * fewer objects back (scan_newest_first; see mark).  `bwd` is a constant at
- * every call of these helpers, so each pass is compiled twice. */
-RC_INLINE rc_gchead **scan_link(rc_gchead *g, bool bwd) { return bwd ? &g->prev : &g->next; }
-RC_INLINE rc_gchead **refs_link(rc_gchead *g, bool bwd) { return bwd ? &g->next : &g->prev; }
-RC_INLINE uintptr_t refs_of(rc_gchead *g, bool bwd) { return (uintptr_t)*refs_link(g, bwd); }
-RC_INLINE void set_refs(rc_gchead *g, bool bwd, uintptr_t n) { *refs_link(g, bwd) = (rc_gchead *)n; }
+ * every call of the link helpers above, so each pass is compiled twice. */
 
 RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
