@@ -488,14 +488,24 @@ static rc_block *pool_carve(rc_pool *p) {
     return first;
 }
 
+/* The pool class c hands blocks out from next (its list's first, or a new
+ * one); NULL when no pool can be had.  The caller hands out at least one
+ * block from it, so if none was out, its arena is no longer idle. */
+static rc_pool *class_pool(rc_heap *h, unsigned c) {
+    rc_pool *p = h->list[c];
+    if (!p && !(p = pool_take(h, c)))
+        return NULL;
+    if (p->used == 0)
+        arena_wake(h, p);
+    return p;
+}
+
 /* A block of class c from the pools, uninstrumented. */
 static void *pool_block_alloc(rc_heap *h, unsigned c) {
-    rc_pool *p = h->list[c];
     for (;;) {
-        if (!p && !(p = pool_take(h, c)))
+        rc_pool *p = class_pool(h, c);
+        if (!p)
             return NULL;
-        if (p->used == 0) /* a block is handed out below: the pool is not full */
-            arena_wake(h, p);
         rc_block *b = p->free;
         if (b) {
             p->free = link_get(b);
@@ -509,7 +519,6 @@ static void *pool_block_alloc(rc_heap *h, unsigned c) {
         /* full: leave the class list until a block comes back */
         p->full = 1;
         class_remove(h, c, p);
-        p = h->list[c];
     }
 }
 
@@ -573,11 +582,9 @@ static inline bool cache_doubled(const rc_cache *k, size_t live) {
 static bool cache_refill(rc_heap *h, unsigned c) {
     size_t sz = rc_class_size(c);
     for (;;) {
-        rc_pool *p = h->list[c];
-        if (!p && !(p = pool_take(h, c)))
+        rc_pool *p = class_pool(h, c);
+        if (!p)
             return false;
-        if (p->used == 0)
-            arena_wake(h, p);
         if (p->free) {
             size_t carved = (size_t)(p->bump - rc_pool_start(p)) / sz;
             size_t n = carved - p->used;
