@@ -51,6 +51,8 @@ typedef struct rc_gcstate {
     rc_gc_gen_stats stats[RC_GC_GENERATIONS];
     bool scan_newest_first[RC_GC_GENERATIONS]; /* the marking's direction for the next
                                                   collection of each generation (gc.c) */
+    bool proved[RC_GC_GENERATIONS]; /* the last collection of each generation proved all
+                                       reachable by scan order: try the quick proof (gc.c) */
 
     rc_gc_cbentry *callbacks;
     size_t ncallbacks, callbacks_cap;
@@ -136,7 +138,7 @@ static inline void rc__gc_track_untracked(rc_heap *h, void *o) {
  * collector (untracked or freed). */
 #define RC_OF_GC_STATE \
     (RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_OLD | RC_OF_FROZEN | RC_OF_GEN1 | RC_OF_UNREACHABLE | \
-     RC_OF_CHILDLESS)
+     RC_OF_CHILDLESS | RC_OF_ROOTED)
 
 /* Take a dying container out of its generation list (reporting it if a
  * collection is freeing it as garbage); its GC head is free afterwards, which
