@@ -39,7 +39,13 @@ extern "C" {
  *  generation of rc_gc_freeze is numbered 3 where a generation is asked. */
 #define RC_GC_GENERATIONS 3
 
-/* Debug flags (rc_gc_set_debug), as CPython's gc module.  COLLECTABLE
+/* Debug flags (rc_gc_set_debug), as CPython's gc module.  STATS prints,
+ * for each collection, the generation, the size of every generation, and
+ * at the end the unreachable and uncollectable counts and the time; when
+ * the collection did not need to mark (the order it met the objects in
+ * proved them all reachable: docs/gc.md, "Proof by scan order"), a line
+ * "gc: all N objects reachable, proved by scan order (first pass)" or
+ * "(quick proof)" before the last.  COLLECTABLE
  * reports each garbage object as the collection frees it.  A collection
  * started more than RC_DEALLOC_DEPTH deallocations deep (from a finalizer
  * in a long chain) defers the frees it causes to the end of that chain;
