@@ -149,6 +149,13 @@ void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
         rc__gc_report_freed(h, o);
 }
 
+void rc__gc_forget_dying_rare(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    rc__gc_detach_dying_rare(h, o);
+    if (gs->count[0] > 0)
+        gs->count[0]--;
+}
+
 int rc_gc_is_tracked(const void *o) { return o && (rc_info(o) & RC_OF_TRACKED) != 0; }
 
 int rc_gc_is_finalized(const void *o) { return rc_is_finalized(o); }

@@ -151,11 +151,17 @@ static inline void rc__gc_track_untracked(rc_heap *h, void *o) {
  * is the heap's collector state (non-NULL once a container is tracked). */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o);
 static inline void rc__gc_detach_tracked(rc_heap *h, rc_gcstate *gs, void *o, uint32_t info) {
-    if (RC_UNLIKELY(info & RC_OF_COLLECTING) && gs->deleting) {
-        rc__gc_detach_dying_rare(h, o);
-        return;
+    if (info & RC_OF_COLLECTING) {
+        /* in a collection's set: marking took RC_OF_OLD off what it found
+         * unreachable before any user code could run (gc.c), so there is
+         * no old_count to uncount */
+        if (RC_UNLIKELY(gs->deleting)) {
+            rc__gc_detach_dying_rare(h, o);
+            return;
+        }
+    } else {
+        gs->old_count -= (info & RC_OF_OLD) != 0;
     }
-    gs->old_count -= (info & RC_OF_OLD) != 0;
     rc_gchead *g = RC_GCHEAD(o);
     g->prev->next = g->next;
     g->next->prev = g->prev;
@@ -177,6 +183,30 @@ static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
     /* allocations minus deallocations, tracked or not (as CPython) */
     if (gs)
         gs->count[0] -= gs->count[0] > 0;
+}
+
+/* rc__gc_forget_inline of an object with a GC head (RC_OF_GC): its birth
+ * made the collector's state, so gs is not NULL. */
+void rc__gc_forget_dying_rare(rc_heap *h, void *o); /* rc__gc_detach_dying_rare, and counted */
+static inline void rc__gc_forget_container(rc_heap *h, void *o) {
+    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
+    uint32_t info = RC_OBJHEAD(o)->info;
+    if (info & RC_OF_TRACKED) {
+        if (info & RC_OF_COLLECTING) { /* no RC_OF_OLD: see rc__gc_detach_tracked */
+            if (RC_UNLIKELY(gs->deleting)) {
+                rc__gc_forget_dying_rare(h, o); /* gs not kept across a call */
+                return;
+            }
+        } else {
+            gs->old_count -= (info & RC_OF_OLD) != 0;
+        }
+        rc_gchead *g = RC_GCHEAD(o);
+        g->prev->next = g->next;
+        g->next->prev = g->prev;
+        RC_OBJHEAD(o)->info = info & ~RC_OF_GC_STATE;
+    }
+    if (gs->count[0] > 0)
+        gs->count[0]--;
 }
 
 #endif

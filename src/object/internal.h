@@ -74,6 +74,7 @@ typedef struct rc_type_slot {
 /* Per-type bits for rc__dealloc (st->tflags). */
 #define RC_TF_FINALIZE 1u /* has a finalizer */
 #define RC_TF_LEAF 2u     /* no destroy, no traverse, no GC head: nothing to release */
+#define RC_TF_GC 4u       /* a container with a GC head (RC_TYPE_GC) */
 
 typedef struct rc_objstate {
     rc_heap *heap;           /* the heap this state belongs to */
@@ -86,6 +87,9 @@ typedef struct rc_objstate {
 
     /* deferred deallocation (the "trashcan") */
     unsigned depth;          /* nesting of dealloc right now */
+    unsigned drain_depth;    /* 1 while the work lists below hold objects (the
+                              * outermost dealloc, at depth 1, drains them), else
+                              * 0, a depth no dealloc ends at: one compare */
     rc_gchead *pending_gc;   /* GC objects, chained through gc prev */
     void **pending;          /* other objects: a stack */
     size_t npending, pending_cap;

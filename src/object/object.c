@@ -90,7 +90,8 @@ static uint32_t type_index(rc_heap *h, rc_objstate *st, const rc_type *t) {
         st->types[i] = t;
         st->live_of[i] = 0;
         st->tflags[i] = (uint8_t)((t->finalize ? RC_TF_FINALIZE : 0) |
-                                  (!t->destroy && !t->traverse && !gc ? RC_TF_LEAF : 0));
+                                  (!t->destroy && !t->traverse && !gc ? RC_TF_LEAF : 0) |
+                                  (gc ? RC_TF_GC : 0));
         st->ntypes++;
     }
     size_t n = t->size + sizeof(rc_objhead) + (gc ? sizeof(rc_gchead) : 0);
@@ -309,6 +310,7 @@ static bool defer(rc_objstate *st, void *o) {
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
         st->pending_gc = g;
+        st->drain_depth = 1;
         return true;
     }
     if (st->npending == st->pending_cap) {
@@ -320,6 +322,7 @@ static bool defer(rc_objstate *st, void *o) {
         st->pending_cap = cap;
     }
     st->pending[st->npending++] = o;
+    st->drain_depth = 1;
     return true;
 }
 
@@ -337,6 +340,7 @@ RC_NOINLINE static void drain(rc_objstate *st) {
         }
         destroy_and_free(st, o, rc_arena_map_lookup(o));
     }
+    st->drain_depth = 0;
     if (st->pending_cap > 4096) { /* do not keep a huge stack around */
         rc_free(st->pending);
         st->pending = NULL;
@@ -374,7 +378,32 @@ RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a)
     RC_OBJHEAD(o)->refcnt = 0; /* during destroy, a stray decref cannot free o again */
     st->depth++;
     destroy_and_free(st, o, a);
-    if (RC_UNLIKELY(st->depth == 1) && (st->pending_gc || st->npending))
+    if (RC_UNLIKELY(st->depth == st->drain_depth)) /* outermost, with work deferred */
+        drain(st);
+    st->depth--;
+}
+
+/* dealloc_container of the commonest container: a GC head and nothing
+ * else in its type's flags (RC_TF_GC alone), a block in an arena, not too
+ * deep.  What the generic path tests is known here: the GC head
+ * (so the block's prefix), a traverse (a GC type has one), the arena. */
+RC_NOINLINE static void dealloc_gc(rc_objstate *st, void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    hd->refcnt = 0; /* during destroy, a stray decref cannot free o again */
+    st->depth++;
+    rc__gc_forget_container(st->heap, o);
+    unsigned idx = hd->info & RC_INFO_TYPE_MASK;
+    st->live_of[idx]--;
+    const rc_type *t = st->types[idx];
+    if (t->destroy)
+        t->destroy(o);
+    else
+        t->traverse(o, decref_visit, NULL);
+    hd->info = 0; /* a dead header: reference debugging sees a use after free */
+    /* the arena from o again: one register fewer to keep across destroy */
+    rc_arena *a = (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+    rc__free_in_known_arena(a, (char *)o - sizeof(rc_objhead) - sizeof(rc_gchead));
+    if (RC_UNLIKELY(st->depth == st->drain_depth)) /* outermost, with work deferred */
         drain(st);
     st->depth--;
 }
@@ -426,6 +455,10 @@ void rc__dealloc(void *o) {
     if (RC_LIKELY(!(info & RC_OF_WEAKREFD))) {
         if (RC_LIKELY(tf == RC_TF_LEAF)) {
             free_leaf_in_arena(st, o, a); /* the common small case: no call, no register saved */
+            return;
+        }
+        if (RC_LIKELY(tf == RC_TF_GC && st->depth < RC_DEALLOC_DEPTH)) {
+            dealloc_gc(st, o);
             return;
         }
         if (RC_LIKELY(tf == 0 && st->depth < RC_DEALLOC_DEPTH)) {
