@@ -246,18 +246,24 @@ static inline uint32_t excluded_bits(int gen) {
 /* Pass 1 reaches an object's own turn.  If no object scanned before it
  * referred to it, it is not touched yet, and it is taken for a root
  * (RC_OF_ROOTED): see "Proof by scan order" below. */
-RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool *unproven, bool bwd) {
+RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool *unproven, bool prove, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
         set_refs(g, bwd, hd->refcnt);
-        hd->info |= RC_OF_COLLECTING | RC_OF_ROOTED;
-        *unproven |= hd->refcnt == 0; /* never for a live object; no proof if it were */
+        if (prove) {
+            hd->info |= RC_OF_COLLECTING | RC_OF_ROOTED;
+            *unproven |= hd->refcnt == 0; /* never for a live object; no proof if it were */
+        } else {
+            hd->info |= RC_OF_COLLECTING;
+        }
     }
 }
 
 /* Pass 1's visit of one reference: true if child is in the set.  A taken
  * root whose count the references scanned after it use up was no root:
- * *unproven. */
-RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, bool bwd) {
+ * *unproven (looked at only while `prove`: once unproven, pass 1 goes on
+ * without the roots). */
+RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, bool prove,
+                              bool bwd) {
     if (!child)
         return false;
     rc_objhead *hd = RC_OBJHEAD(child);
@@ -272,7 +278,7 @@ RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, bo
         uintptr_t refs = refs_of(g, bwd);
         if (refs > 0) /* a traverse reporting more than the count is a bug; do not wrap */
             set_refs(g, bwd, refs - 1);
-        if (refs <= 1 && (info & RC_OF_ROOTED))
+        if (prove && refs <= 1 && (info & RC_OF_ROOTED))
             *unproven = true;
     }
     return true;
@@ -286,12 +292,12 @@ typedef struct subtract_arg {
 
 static void visit_subtract_set_fwd(void *child, void *arg) {
     subtract_arg *a = arg;
-    a->any |= subtract_child(child, a->excluded, &a->unproven, false);
+    a->any |= subtract_child(child, a->excluded, &a->unproven, true, false);
 }
 
 static void visit_subtract_set_bwd(void *child, void *arg) {
     subtract_arg *a = arg;
-    a->any |= subtract_child(child, a->excluded, &a->unproven, true);
+    a->any |= subtract_child(child, a->excluded, &a->unproven, true, true);
 }
 
 /* Pass 1: gc_refs of every object of the set (touched first, by its own
@@ -301,35 +307,96 @@ static void visit_subtract_set_bwd(void *child, void *arg) {
  * references again: no user code runs between the two passes, so the
  * answer still holds there (containers of atomic values, and the leaves of
  * every tree, are the common case).  Pass 2 clears the bit. */
+/* One object of pass 1 once it is unproven: touched without the root
+ * bookkeeping, its references subtracted. */
+RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t excluded,
+                            bool bwd) {
+    void *o = RC_FROM_GCHEAD(g);
+    rc_objhead *hd = RC_OBJHEAD(o);
+    bool unproven = false; /* not looked at */
+    touch(hd, g, &unproven, false, bwd);
+    const rc_type *t = types[hd->info & RC_INFO_TYPE_MASK];
+    bool any = false;
+    if (t->refs) {
+        rc_refs r = t->refs(o);
+        for (size_t i = 0; i < r.n; i++)
+            any |= subtract_child(r.items[i], excluded, &unproven, false, bwd);
+    } else {
+        subtract_arg a = {excluded, false, false};
+        t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
+        any = a.any;
+    }
+    if (!any)
+        hd->info |= RC_OF_CHILDLESS;
+}
+
 RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen,
                                     bool *unproven_out, bool bwd) {
     uint32_t excluded = excluded_bits(gen);
     size_t n = 0;
     bool unproven = false;
-    for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(g, bwd)) {
+    rc_gchead *g = *scan_link(list, bwd);
+    if (g == list) { /* st is NULL in a heap that never had an object */
+        *unproven_out = false;
+        return 0;
+    }
+    const rc_type *const *types = st->types; /* refs and traverse register no type */
+    for (; g != list; g = *scan_link(g, bwd)) {
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
-        touch(hd, g, &unproven, bwd);
-        const rc_type *t = st->types[hd->info & RC_INFO_TYPE_MASK];
+        if (!(hd->info & RC_OF_COLLECTING)) { /* touch, as a taken root */
+            set_refs(g, bwd, hd->refcnt);
+            hd->info |= RC_OF_COLLECTING | RC_OF_ROOTED;
+            if (RC_UNLIKELY(hd->refcnt == 0)) /* never for a live object; no proof if it were */
+                goto unproven; /* o again, from there (touched already) */
+        }
+        const rc_type *t = types[hd->info & RC_INFO_TYPE_MASK];
         /* for_each_ref written out, so that `any` lives in a register on the
          * refs path (through for_each_ref and a subtract_arg it went through
          * memory: 93 instead of 88 instructions per object) */
         bool any = false;
         if (t->refs) {
             rc_refs r = t->refs(o);
-            for (size_t i = 0; i < r.n; i++)
-                any |= subtract_child(r.items[i], excluded, &unproven, bwd);
+            for (void *const *p = r.items, *const *end = p + r.n; p != end; p++) {
+                any |= subtract_child(*p, excluded, &unproven, true, bwd);
+                if (RC_UNLIKELY(unproven)) {
+                    /* the rest of o's references without the proof, then
+                     * on to the next object (`any` holds: that child was
+                     * in the set) */
+                    while (++p != end)
+                        subtract_child(*p, excluded, &unproven, false, bwd);
+                    n++;
+                    g = *scan_link(g, bwd);
+                    goto unproven;
+                }
+            }
         } else {
             subtract_arg a = {excluded, false, false};
             t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
             any = a.any;
-            unproven |= a.unproven;
+            if (RC_UNLIKELY(a.unproven)) {
+                if (!any)
+                    hd->info |= RC_OF_CHILDLESS;
+                n++;
+                g = *scan_link(g, bwd);
+                goto unproven;
+            }
         }
         if (!any)
             hd->info |= RC_OF_CHILDLESS;
         n++;
     }
-    *unproven_out = unproven;
+    *unproven_out = false;
+    return n;
+unproven:
+    /* Unproven (garbage, usually, met early): the rest of the pass needs
+     * no root bookkeeping (RC_OF_ROOTED, left on some objects, means
+     * nothing now, and pass 2 clears it with the rest). */
+    for (; g != list; g = *scan_link(g, bwd)) {
+        subtract_one(types, g, excluded, bwd);
+        n++;
+    }
+    *unproven_out = true;
     return n;
 }
 
