@@ -413,13 +413,15 @@ static void subtract_refs(const rc_objstate *st, rc_gchead *list) {
  * scanned, and is scanned next while its lines are still in the cache
  * (CPython appends it at the tail; docs/gc.md, "Where a revived object
  * goes").  The scan's list keeps only its scan links: two stores. */
-RC_INLINE void visit_reachable(void *child, rc_gchead *at, bool bwd) {
+RC_INLINE void visit_reachable(void *child, rc_gchead *at, rc_gchead **tail, bool bwd) {
     if (!child || !in_collected_set(child))
         return;
     rc_objhead *hd = RC_OBJHEAD(child);
     rc_gchead *g = RC_GCHEAD(child);
     if (hd->info & RC_OF_UNREACHABLE) {
         hd->info &= ~RC_OF_UNREACHABLE;
+        if (g == *tail) /* the scan keeps the unreachable list's tail (move_loop) */
+            *tail = g->prev;
         g->prev->next = g->next; /* the unreachable list is doubly linked */
         g->next->prev = g->prev;
         *scan_link(g, bwd) = *scan_link(at, bwd); /* in right after the object being */
@@ -430,8 +432,19 @@ RC_INLINE void visit_reachable(void *child, rc_gchead *at, bool bwd) {
     }
 }
 
-static void visit_reachable_fwd(void *child, void *arg) { visit_reachable(child, arg, false); }
-static void visit_reachable_bwd(void *child, void *arg) { visit_reachable(child, arg, true); }
+typedef struct reach_arg {
+    rc_gchead *at;   /* the object being scanned */
+    rc_gchead *tail; /* the unreachable list's last object */
+} reach_arg;
+
+static void visit_reachable_fwd(void *child, void *arg) {
+    reach_arg *a = arg;
+    visit_reachable(child, a->at, &a->tail, false);
+}
+static void visit_reachable_bwd(void *child, void *arg) {
+    reach_arg *a = arg;
+    visit_reachable(child, a->at, &a->tail, true);
+}
 
 /* One pass in list order (memory order, mostly), after update_refs and
  * subtract_refs: an object with gc_refs > 0 is reachable — it stays, its
@@ -451,12 +464,16 @@ static void visit_reachable_bwd(void *child, void *arg) { visit_reachable(child,
  * has a finalizer still to run (it may have come back since: the flag may
  * say true for nothing, never false for something); with finalizers NULL
  * nobody asks, and the scan does not look.  Returns the number kept. */
-RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
-                                      rc_gchead *unreachable, uint32_t set_bits,
-                                      bool *finalizers, size_t *moved_out, bool bwd) {
+RC_INLINE size_t move_loop(const rc_objstate *st, rc_gchead *list, rc_gchead *unreachable,
+                           uint32_t set_bits, bool look, bool *finalizers, size_t *moved_out,
+                           bool bwd) {
     size_t kept = 0, moved = 0;
     bool fin = false;
     rc_gchead *prev = list; /* the last object kept, in scan order */
+    /* The unreachable list's last object, kept here rather than in its
+     * sentinel's prev (written once, at the end): a revival that takes it
+     * out moves it back (visit_reachable). */
+    rc_gchead *tail = unreachable->prev;
     for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(prev, bwd)) {
         void *o = RC_FROM_GCHEAD(g);
         rc_objhead *hd = RC_OBJHEAD(o);
@@ -469,9 +486,11 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
                 if (t->refs) { /* for_each_ref written out: the visit is inlined */
                     rc_refs r = t->refs(o);
                     for (size_t i = 0; i < r.n; i++)
-                        visit_reachable(r.items[i], g, bwd);
+                        visit_reachable(r.items[i], g, &tail, bwd);
                 } else {
-                    t->traverse(o, bwd ? visit_reachable_bwd : visit_reachable_fwd, g);
+                    reach_arg a = {g, tail};
+                    t->traverse(o, bwd ? visit_reachable_bwd : visit_reachable_fwd, &a);
+                    tail = a.tail;
                 }
             }
             *refs_link(g, bwd) = prev;
@@ -481,18 +500,31 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
             uint32_t info = hd->info;
             *scan_link(prev, bwd) = *scan_link(g, bwd);
             hd->info = (info | RC_OF_UNREACHABLE) & ~(RC_OF_OLD | RC_OF_ROOTED);
-            if (finalizers)
+            if (look)
                 fin |= (st->tflags[info & RC_INFO_TYPE_MASK] & RC_TF_FINALIZE) &&
                        !(info & RC_OF_FINALIZED);
-            gclist_append(unreachable, g);
+            g->prev = tail; /* appended to the unreachable list */
+            g->next = unreachable;
+            tail->next = g;
+            tail = g;
             moved++;
         }
     }
+    unreachable->prev = tail;
     *refs_link(list, bwd) = prev;
-    if (finalizers)
+    if (look)
         *finalizers = fin;
     *moved_out = moved;
     return kept;
+}
+
+/* The loop twice: whether it looks for finalizers is a constant in each. */
+RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
+                                      rc_gchead *unreachable, uint32_t set_bits,
+                                      bool *finalizers, size_t *moved_out, bool bwd) {
+    if (finalizers)
+        return move_loop(st, list, unreachable, set_bits, true, finalizers, moved_out, bwd);
+    return move_loop(st, list, unreachable, set_bits, false, NULL, moved_out, bwd);
 }
 
 /* Proof by scan order.  Pass 1 itself proves, for most heaps that hold no
