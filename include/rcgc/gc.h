@@ -13,7 +13,7 @@
  * deallocations of containers past threshold 0 collect generation 0;
  * survivors move up one generation; every threshold-1 collections of a
  * generation collect the next one.  A full collection (generation 2) also
- * waits until the objects awaiting it exceed 25% of the long-lived ones, so
+ * waits until the objects awaiting it reach 25% of the long-lived ones, so
  * its cost stays proportional as the heap grows.  Defaults: (700, 10, 10).
  *
  * Unreachable objects are handled as PEP 442 asks:

@@ -105,7 +105,7 @@ static void collect_generations(rc_heap *h, rc_gcstate *gs) {
     for (int i = RC_GC_GENERATIONS - 1; i >= 0; i--) {
         if (gs->count[i] <= gs->threshold[i])
             continue;
-        /* a full collection only when the oldest generation grew by more than
+        /* a full collection only when the oldest generation grew by at least
          * a quarter since the last one (net of the objects that died) */
         size_t pending = gs->old_count > gs->long_lived_total ? gs->old_count - gs->long_lived_total : 0;
         if (i == RC_GC_GENERATIONS - 1 && pending < gs->long_lived_total / 4)
