@@ -11,11 +11,17 @@ median() {
 
 # rusage_run PROG ARGS...: one run of a client host (rcgc-lua, rcgc-sqlite)
 # with --rusage; prints "wall cpu maxrss_kib".  A failed run stops the
-# script with its output.
+# script with its output.  BENCH_CPU=N pins the run to CPU N (taskset): on
+# a VM whose CPUs differ in speed from one process to the next (seen here:
+# 2026-12-07, one of two vCPUs 1.5x slower at times), both sides of a
+# comparison then run on the same one.
 rusage_run() {
-  local prog="$1" out
+  local prog="$1" out pin=()
   shift
-  if ! out="$("$prog" --rusage "$@" 2>&1 >/dev/null)"; then
+  if [ -n "${BENCH_CPU:-}" ] && command -v taskset >/dev/null 2>&1; then
+    pin=(taskset -c "$BENCH_CPU")
+  fi
+  if ! out="$("${pin[@]}" "$prog" --rusage "$@" 2>&1 >/dev/null)"; then
     echo "bench.sh: run failed: $prog --rusage $*" >&2
     echo "$out" >&2
     exit 1

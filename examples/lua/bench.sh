@@ -5,7 +5,8 @@
 #   examples/lua/bench.sh [RCGC_LUA] [RUNS]
 #
 # RCGC_LUA: the rcgc-lua binary (default: build/examples/lua/rcgc-lua).
-# RUNS: runs per workload and allocator (default 5).  WORKLOADS="a b" picks
+# RUNS: runs per workload and allocator (default 5).  BENCH_CPU=N pins every
+# run to CPU N (bench/lib.sh, rusage_run).  WORKLOADS="a b" picks
 # workloads; SIZE passes a size argument to each.
 # Prints, per workload, the median wall and CPU (user+sys) times, the ratio
 # system/rcgc (above 1: rcgc faster) and the median peak RSS of each.

@@ -6,6 +6,7 @@
 #
 # RCGC_SQLITE: the rcgc-sqlite binary (default: build/examples/sqlite/rcgc-sqlite).
 # RUNS: runs per configuration and allocator (default 5).  ROWS: default 200000.
+# BENCH_CPU=N pins every run to CPU N (bench/lib.sh, rusage_run).
 # Two configurations (CONFIGS="memory file" picks): the database in memory,
 # and in a file (synchronous=OFF, in $TMPDIR or /tmp).  Prints the median wall
 # and CPU (user+sys) times, the ratio default/rcgc (above 1: rcgc faster) and
