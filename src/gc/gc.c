@@ -619,6 +619,8 @@ RC_INLINE bool prove_child(void *child, uint32_t excluded, ptrdiff_t *pending, b
         uintptr_t left = (uintptr_t)*link & 1 ? (uintptr_t)*link >> 1 : hd->refcnt;
         if (left <= 1)
             return false; /* all its count came from the set */
+        /* (with 32-bit pointers a count of 2^31 or more loses its top bit
+         * here: it only gets smaller, so the proof can only fail sooner) */
         *link = (rc_gchead *)(((left - 1) << 1) | 1);
     }
     return true;
