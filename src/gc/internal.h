@@ -150,22 +150,27 @@ static inline void rc__gc_track_untracked(rc_heap *h, void *o) {
  * a collection: 313 -> 301 instructions per object without the call).  gs
  * is the heap's collector state (non-NULL once a container is tracked). */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o);
-static inline void rc__gc_detach_tracked(rc_heap *h, rc_gcstate *gs, void *o, uint32_t info) {
-    if (info & RC_OF_COLLECTING) {
-        /* in a collection's set: marking took RC_OF_OLD off what it found
-         * unreachable before any user code could run (gc.c), so there is
-         * no old_count to uncount */
-        if (RC_UNLIKELY(gs->deleting)) {
-            rc__gc_detach_dying_rare(h, o);
-            return;
-        }
-    } else {
+
+/* What every death of a tracked container does, once the rare report is
+ * ruled out: uncount it from old_count, unlink it, clear the collector's
+ * bits.  An object in a collection's set (RC_OF_COLLECTING) has no
+ * RC_OF_OLD to uncount: marking took it off what it found unreachable
+ * before any user code could run (gc.c). */
+static inline void rc__gc_unlink_dying(rc_gcstate *gs, void *o, uint32_t info) {
+    if (!(info & RC_OF_COLLECTING))
         gs->old_count -= (info & RC_OF_OLD) != 0;
-    }
     rc_gchead *g = RC_GCHEAD(o);
     g->prev->next = g->next;
     g->next->prev = g->prev;
     RC_OBJHEAD(o)->info = info & ~RC_OF_GC_STATE;
+}
+
+static inline void rc__gc_detach_tracked(rc_heap *h, rc_gcstate *gs, void *o, uint32_t info) {
+    if (RC_UNLIKELY(info & RC_OF_COLLECTING) && gs->deleting) {
+        rc__gc_detach_dying_rare(h, o);
+        return;
+    }
+    rc__gc_unlink_dying(gs, o, info);
 }
 
 static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
@@ -192,18 +197,11 @@ static inline void rc__gc_forget_container(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     uint32_t info = RC_OBJHEAD(o)->info;
     if (info & RC_OF_TRACKED) {
-        if (info & RC_OF_COLLECTING) { /* no RC_OF_OLD: see rc__gc_detach_tracked */
-            if (RC_UNLIKELY(gs->deleting)) {
-                rc__gc_forget_dying_rare(h, o); /* gs not kept across a call */
-                return;
-            }
-        } else {
-            gs->old_count -= (info & RC_OF_OLD) != 0;
+        if (RC_UNLIKELY(info & RC_OF_COLLECTING) && gs->deleting) {
+            rc__gc_forget_dying_rare(h, o); /* gs not kept across a call */
+            return;
         }
-        rc_gchead *g = RC_GCHEAD(o);
-        g->prev->next = g->next;
-        g->next->prev = g->prev;
-        RC_OBJHEAD(o)->info = info & ~RC_OF_GC_STATE;
+        rc__gc_unlink_dying(gs, o, info);
     }
     if (gs->count[0] > 0)
         gs->count[0]--;
