@@ -243,18 +243,14 @@ static inline uint32_t excluded_bits(int gen) {
  * fewer objects back (scan_newest_first; see mark).  `bwd` is a constant at
  * every call of the link helpers above, so each pass is compiled twice. */
 
-/* Pass 1 reaches an object's own turn.  If no object scanned before it
- * referred to it, it is not touched yet, and it is taken for a root
- * (RC_OF_ROOTED): see "Proof by scan order" below. */
-RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool *unproven, bool prove, bool bwd) {
+/* Pass 1 reaches an object's own turn untouched (no object scanned before
+ * it referred to it): its gc_refs start from its count.  (The proving loop
+ * of update_and_subtract does this itself, taking the object for a root:
+ * see "Proof by scan order" below.) */
+RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
         set_refs(g, bwd, hd->refcnt);
-        if (prove) {
-            hd->info |= RC_OF_COLLECTING | RC_OF_ROOTED;
-            *unproven |= hd->refcnt == 0; /* never for a live object; no proof if it were */
-        } else {
-            hd->info |= RC_OF_COLLECTING;
-        }
+        hd->info |= RC_OF_COLLECTING;
     }
 }
 
@@ -300,13 +296,6 @@ static void visit_subtract_set_bwd(void *child, void *arg) {
     a->any |= subtract_child(child, a->excluded, &a->unproven, true, true);
 }
 
-/* Pass 1: gc_refs of every object of the set (touched first, by its own
- * turn or as a child) ends as its count minus the references from inside
- * the set.  An object that turns out to refer to nothing in the set gets
- * RC_OF_CHILDLESS, so that pass 2 (move_unreachable) need not list its
- * references again: no user code runs between the two passes, so the
- * answer still holds there (containers of atomic values, and the leaves of
- * every tree, are the common case).  Pass 2 clears the bit. */
 /* One object of pass 1 once it is unproven: touched without the root
  * bookkeeping, its references subtracted. */
 RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t excluded,
@@ -314,7 +303,7 @@ RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t 
     void *o = RC_FROM_GCHEAD(g);
     rc_objhead *hd = RC_OBJHEAD(o);
     bool unproven = false; /* not looked at */
-    touch(hd, g, &unproven, false, bwd);
+    touch(hd, g, bwd);
     const rc_type *t = types[hd->info & RC_INFO_TYPE_MASK];
     bool any = false;
     if (t->refs) {
@@ -330,6 +319,13 @@ RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t 
         hd->info |= RC_OF_CHILDLESS;
 }
 
+/* Pass 1: gc_refs of every object of the set (touched first, by its own
+ * turn or as a child) ends as its count minus the references from inside
+ * the set.  An object that turns out to refer to nothing in the set gets
+ * RC_OF_CHILDLESS, so that pass 2 (move_unreachable) need not list its
+ * references again: no user code runs between the two passes, so the
+ * answer still holds there (containers of atomic values, and the leaves of
+ * every tree, are the common case).  Pass 2 clears the bit. */
 RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen,
                                     bool *unproven_out, bool bwd) {
     uint32_t excluded = excluded_bits(gen);
