@@ -227,6 +227,10 @@ static void visit_subtract(void *child, void *arg) {
  * mark, gc_refs can be set on first touch, and one walk does the work of
  * update_refs and subtract_refs.  `excluded` holds the bits that put an
  * object outside the set. */
+/* The marking bits an object found reachable leaves a collection without
+ * (its new generation's bit is set in their place). */
+#define RC_OF_KEPT_CLEARS (RC_OF_COLLECTING | RC_OF_CHILDLESS | RC_OF_ROOTED | RC_OF_GEN1)
+
 static inline uint32_t excluded_bits(int gen) {
     return RC_OF_FROZEN | (gen < 2 ? RC_OF_OLD : 0) | (gen < 1 ? RC_OF_GEN1 : 0);
 }
@@ -475,8 +479,7 @@ RC_INLINE size_t move_loop(const rc_objstate *st, rc_gchead *list, rc_gchead *un
         rc_objhead *hd = RC_OBJHEAD(o);
         if (refs_of(g, bwd) > 0) {
             uint32_t info = hd->info;
-            hd->info = (info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | RC_OF_ROOTED | RC_OF_GEN1)) |
-                       set_bits;
+            hd->info = (info & ~RC_OF_KEPT_CLEARS) | set_bits;
             if (!(info & RC_OF_CHILDLESS)) { /* set by pass 1: nothing of the set to mark */
                 const rc_type *t = st->types[info & RC_INFO_TYPE_MASK];
                 if (t->refs) { /* for_each_ref written out: the visit is inlined */
@@ -549,17 +552,22 @@ RC_INLINE size_t move_unreachable_dir(const rc_objstate *st, rc_gchead *list,
  * of gc_traversal's 100,000-object tree (callgrind): 80 instructions per
  * object with marking, 51 with the proof (pass 1, then keep_all). */
 
-/* All of the set is reachable: links restored, bits cleared, set_bits set. */
-RC_INLINE void keep_all(rc_gchead *list, uint32_t set_bits, bool bwd) {
+/* Put every gc_refs link of the list back, and each object's info to
+ * (info & ~clear) | set. */
+RC_INLINE void relink_all(rc_gchead *list, uint32_t clear, uint32_t set, bool bwd) {
     rc_gchead *prev = list;
     for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(g, bwd)) {
         rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
-        hd->info = (hd->info & ~(RC_OF_COLLECTING | RC_OF_CHILDLESS | RC_OF_ROOTED | RC_OF_GEN1)) |
-                   set_bits;
+        hd->info = (hd->info & ~clear) | set;
         *refs_link(g, bwd) = prev;
         prev = g;
     }
     *refs_link(list, bwd) = prev;
+}
+
+/* All of the set is reachable: what a kept object leaves marking with. */
+RC_INLINE void keep_all(rc_gchead *list, uint32_t set_bits, bool bwd) {
+    relink_all(list, RC_OF_KEPT_CLEARS, set_bits, bwd);
 }
 
 /* The quick proof.  After a collection whose pass 1 proved everything
@@ -633,17 +641,6 @@ static void visit_prove_bwd(void *child, void *arg) {
         pf->failed = true;
 }
 
-/* Put every link of the list back and take `clear` off every object. */
-RC_INLINE void relink_all(rc_gchead *list, uint32_t clear, bool bwd) {
-    rc_gchead *prev = list;
-    for (rc_gchead *g = *scan_link(list, bwd); g != list; g = *scan_link(g, bwd)) {
-        RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~clear;
-        *refs_link(g, bwd) = prev;
-        prev = g;
-    }
-    *refs_link(list, bwd) = prev;
-}
-
 /* True, with *examined, if the quick proof holds: the list is then in its
  * final state; false if it failed, the list then as before the proof. */
 RC_INLINE bool prove_reachable(const rc_objstate *st, rc_gchead *list, int gen, uint32_t set_bits,
@@ -697,7 +694,7 @@ RC_INLINE bool prove_reachable(const rc_objstate *st, rc_gchead *list, int gen, 
     *examined = n;
     return true;
 failed:
-    relink_all(list, RC_OF_COLLECTING | RC_OF_ROOTED | set_bits, bwd);
+    relink_all(list, RC_OF_COLLECTING | RC_OF_ROOTED | set_bits, 0, bwd);
     return false;
 }
 
