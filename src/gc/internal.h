@@ -179,21 +179,12 @@ static inline void rc__gc_detach_dying(rc_heap *h, void *o) {
         rc__gc_detach_tracked(h, rc_heap_layer(h, RC_LAYER_GC), o, info);
 }
 
-/* A container is being freed: detached, and counted as a deallocation. */
-static inline void rc__gc_forget_inline(rc_heap *h, void *o) {
-    rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
-    uint32_t info = RC_OBJHEAD(o)->info;
-    if (info & RC_OF_TRACKED)
-        rc__gc_detach_tracked(h, gs, o, info);
-    /* allocations minus deallocations, tracked or not (as CPython) */
-    if (gs)
-        gs->count[0] -= gs->count[0] > 0;
-}
-
-/* rc__gc_forget_inline of an object with a GC head (RC_OF_GC): its birth
- * made the collector's state, so gs is not NULL. */
+/* A container is being freed (RC_OF_GC): detached, and counted as a
+ * deallocation (allocations minus deallocations, tracked or not, as
+ * CPython).  Its birth made the collector's state (an object whose
+ * tracking failed is freed without coming here), so gs is not NULL. */
 void rc__gc_forget_dying_rare(rc_heap *h, void *o); /* rc__gc_detach_dying_rare, and counted */
-static inline void rc__gc_forget_container(rc_heap *h, void *o) {
+static inline void rc__gc_forget(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     uint32_t info = RC_OBJHEAD(o)->info;
     if (info & RC_OF_TRACKED) {

@@ -284,22 +284,36 @@ static void decref_visit(void *child, void *arg) {
 /* Steps 2 and 3: destroy o and free its memory.  `a` is the arena of o's
  * block (NULL for a large block).  o is counted out before destroy runs, so
  * that only o, a and st live across that call (fewer registers to save on
- * this path, which every container's death takes). */
-RC_INLINE void destroy_and_free(rc_objstate *st, void *o, rc_arena *a) {
+ * this path, which every container's death takes).  With `gc_in_arena` (a
+ * constant at each call: an RC_TYPE_GC object whose block is in an arena)
+ * what the general case tests is known: the GC head (so the block's
+ * prefix), a traverse (a GC type has one), the arena, which is found again
+ * from o after destroy instead of kept in a register across it. */
+RC_INLINE void destroy_and_free_as(rc_objstate *st, void *o, rc_arena *a, bool gc_in_arena) {
     rc_objhead *hd = RC_OBJHEAD(o);
-    if (hd->info & RC_OF_GC)
-        rc__gc_forget_inline(st->heap, o);
+    if (gc_in_arena || (hd->info & RC_OF_GC))
+        rc__gc_forget(st->heap, o);
     uint32_t info = hd->info; /* read again: the type index is all that is needed */
     unsigned idx = info & RC_INFO_TYPE_MASK;
     st->live_of[idx]--;
     const rc_type *t = st->types[idx];
     if (t->destroy)
         t->destroy(o);
-    else if (t->traverse)
+    else if (gc_in_arena || t->traverse)
         t->traverse(o, decref_visit, NULL);
-    size_t prefix = rc_prefix_size(hd->info); /* RC_OF_GC is still set */
-    hd->info = 0; /* a dead header: reference debugging sees a use after free */
-    rc__free_in_arena(a, (char *)o - prefix);
+    if (gc_in_arena) {
+        hd->info = 0; /* a dead header: reference debugging sees a use after free */
+        a = (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+        rc__free_in_known_arena(a, (char *)o - sizeof(rc_objhead) - sizeof(rc_gchead));
+    } else {
+        size_t prefix = rc_prefix_size(hd->info); /* RC_OF_GC is still set */
+        hd->info = 0;
+        rc__free_in_arena(a, (char *)o - prefix);
+    }
+}
+
+RC_INLINE void destroy_and_free(rc_objstate *st, void *o, rc_arena *a) {
+    destroy_and_free_as(st, o, a, false);
 }
 
 /* Put o on the work list; false if there is no room (then the caller frees
@@ -374,38 +388,24 @@ RC_INLINE void free_leaf_in_arena(rc_objstate *st, void *o, rc_arena *a) {
  * here (and bounded by dealloc_slow's deferral).  Kept apart from the rare
  * cases so that only st, o and a live across the call to destroy: four
  * registers saved, not six. */
-RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a) {
+RC_INLINE void dealloc_nested(rc_objstate *st, void *o, rc_arena *a, bool gc_in_arena) {
     RC_OBJHEAD(o)->refcnt = 0; /* during destroy, a stray decref cannot free o again */
     st->depth++;
-    destroy_and_free(st, o, a);
+    destroy_and_free_as(st, o, a, gc_in_arena);
     if (RC_UNLIKELY(st->depth == st->drain_depth)) /* outermost, with work deferred */
         drain(st);
     st->depth--;
 }
 
+RC_NOINLINE static void dealloc_container(rc_objstate *st, void *o, rc_arena *a) {
+    dealloc_nested(st, o, a, false);
+}
+
 /* dealloc_container of the commonest container: a GC head and nothing
  * else in its type's flags (RC_TF_GC alone), a block in an arena, not too
- * deep.  What the generic path tests is known here: the GC head
- * (so the block's prefix), a traverse (a GC type has one), the arena. */
+ * deep. */
 RC_NOINLINE static void dealloc_gc(rc_objstate *st, void *o) {
-    rc_objhead *hd = RC_OBJHEAD(o);
-    hd->refcnt = 0; /* during destroy, a stray decref cannot free o again */
-    st->depth++;
-    rc__gc_forget_container(st->heap, o);
-    unsigned idx = hd->info & RC_INFO_TYPE_MASK;
-    st->live_of[idx]--;
-    const rc_type *t = st->types[idx];
-    if (t->destroy)
-        t->destroy(o);
-    else
-        t->traverse(o, decref_visit, NULL);
-    hd->info = 0; /* a dead header: reference debugging sees a use after free */
-    /* the arena from o again: one register fewer to keep across destroy */
-    rc_arena *a = (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
-    rc__free_in_known_arena(a, (char *)o - sizeof(rc_objhead) - sizeof(rc_gchead));
-    if (RC_UNLIKELY(st->depth == st->drain_depth)) /* outermost, with work deferred */
-        drain(st);
-    st->depth--;
+    dealloc_nested(st, o, NULL, true);
 }
 
 /* Every other case: a finalizer or weakrefs first (they may resurrect o), a
