@@ -209,6 +209,32 @@ static inline tnode *tn_ring(rc_heap *h, const rc_type *t, size_t n, long id0, t
     return first;
 }
 
+/* A complete binary tree of type t, depth d (2^(d+1) - 1 nodes), ids from
+ * *id; bottom-up makes both children before their parent (every child
+ * older), top-down the parent first.  Returns a new reference. */
+static inline tnode *tn_tree(rc_heap *h, const rc_type *t, int d, bool bottom_up, long *id) {
+    tnode *n = NULL, *l = NULL, *r = NULL;
+    if (!bottom_up)
+        n = tn_new(h, t, (*id)++);
+    if (d > 0) {
+        l = tn_tree(h, t, d - 1, bottom_up, id);
+        r = tn_tree(h, t, d - 1, bottom_up, id);
+    }
+    if (bottom_up)
+        n = tn_new(h, t, (*id)++);
+    n->ref[0] = l; /* steal */
+    n->ref[1] = r;
+    return n;
+}
+
+/* Nodes of the tree under n, checking none was cleared. */
+static inline size_t tn_tree_count(const tnode *n) {
+    if (!n)
+        return 0;
+    CHECK_EQ(n->clear_calls, 0);
+    return 1 + tn_tree_count(n->ref[0]) + tn_tree_count(n->ref[1]);
+}
+
 /* Make a self-loop of type t and drop it: garbage for the collector. */
 static inline void *tn_garbage_self(rc_heap *h, const rc_type *t, long id) {
     tnode *n = tn_new(h, t, id);

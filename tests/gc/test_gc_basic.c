@@ -768,31 +768,6 @@ static void test_type_born_untracked(void) {
 
 /* ---- Marking in both directions ------------------------------------------- */
 
-/* A complete binary tree of tnodes, depth d (2^(d+1) - 1 nodes), ids from
- * *id; bottom-up makes both children before their parent (every child
- * older), top-down the parent first.  Returns a new reference. */
-static tnode *tree(rc_heap *h, int d, bool bottom_up, long *id) {
-    tnode *n = NULL, *l = NULL, *r = NULL;
-    if (!bottom_up)
-        n = tn_new(h, &tnode_type, (*id)++);
-    if (d > 0) {
-        l = tree(h, d - 1, bottom_up, id);
-        r = tree(h, d - 1, bottom_up, id);
-    }
-    if (bottom_up)
-        n = tn_new(h, &tnode_type, (*id)++);
-    n->ref[0] = l; /* steal */
-    n->ref[1] = r;
-    return n;
-}
-
-static size_t tree_check(const tnode *n) {
-    if (!n)
-        return 0;
-    CHECK_EQ(n->clear_calls, 0);
-    return 1 + tree_check(n->ref[0]) + tree_check(n->ref[1]);
-}
-
 /* The marking walks a generation oldest first or newest first, whichever
  * brought fewer objects back from the unreachable list the last time
  * (gc.c, mark); trees built bottom-up and top-down in turn make it change
@@ -811,15 +786,15 @@ static void test_marking_in_both_directions(void) {
     for (int round = 0; round < ROUNDS; round++) {
         bool bottom_up = (round / 2) % 2 == 0; /* two rounds each way, in turn */
         int gen = round % 3;
-        live[round] = tree(h, LIVE_DEPTH, bottom_up, &id);
-        tnode *g = tree(h, GARBAGE_DEPTH, bottom_up, &id);
+        live[round] = tn_tree(h, &tnode_type, LIVE_DEPTH, bottom_up, &id);
+        tnode *g = tn_tree(h, &tnode_type, GARBAGE_DEPTH, bottom_up, &id);
         tnode *leaf = g;
         while (leaf->ref[0])
             leaf = leaf->ref[0];
         tn_set(leaf, 2, g); /* the cycle */
         rc_decref(g);
         CHECK_EQ(rc_gc_collect(h, gen), garbage_nodes);
-        CHECK_EQ(tree_check(live[round]), live_nodes);
+        CHECK_EQ(tn_tree_count(live[round]), live_nodes);
         size_t tracked = 0;
         for (int k = 0; k < RC_GC_GENERATIONS; k++)
             tracked += rc_gc_generation_size(h, k);
@@ -828,7 +803,7 @@ static void test_marking_in_both_directions(void) {
         CHECK_EQ(rc_gc_generation_size(h, 0), 0);
     }
     for (int round = 0; round < ROUNDS; round++)
-        CHECK_EQ(tree_check(live[round]), live_nodes);
+        CHECK_EQ(tn_tree_count(live[round]), live_nodes);
     /* a full collection of everything, in whichever direction, finds nothing */
     CHECK_EQ(rc_gc_collect(h, 2), 0);
     CHECK_EQ(rc_gc_collect(h, 2), 0);

@@ -58,31 +58,6 @@ static int collect_how(rc_heap *h, int gen, intptr_t *found) {
     return how;
 }
 
-/* A binary tree of depth d of type t, each node made before its children
- * (top-down) or after them (bottom-up); ids from *id. */
-static tnode *tree(rc_heap *h, const rc_type *t, int d, bool bottom_up, long *id) {
-    tnode *n = NULL, *l = NULL, *r = NULL;
-    if (!bottom_up)
-        n = tn_new(h, t, (*id)++);
-    if (d > 0) {
-        l = tree(h, t, d - 1, bottom_up, id);
-        r = tree(h, t, d - 1, bottom_up, id);
-    }
-    if (bottom_up)
-        n = tn_new(h, t, (*id)++);
-    n->ref[0] = l; /* steal */
-    n->ref[1] = r;
-    return n;
-}
-
-/* Nodes of the tree under n, checking none was cleared. */
-static size_t tree_count(const tnode *n) {
-    if (!n)
-        return 0;
-    CHECK_EQ(n->clear_calls, 0);
-    return 1 + tree_count(n->ref[0]) + tree_count(n->ref[1]);
-}
-
 static size_t listed(rc_heap *h, int gen) {
     gct_find f = {NULL, 0, 0};
     rc_gc_get_objects(h, gen, gct_find_fn, &f);
@@ -96,7 +71,7 @@ static void test_tree_proved(const rc_type *t) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
     long id = 0;
-    tnode *root = tree(h, t, 8, false, &id);
+    tnode *root = tn_tree(h, t, 8, false, &id);
     const size_t nodes = 511;
     intptr_t found = -1;
     CHECK_EQ(collect_how(h, 2, &found), FIRST_PASS);
@@ -104,7 +79,7 @@ static void test_tree_proved(const rc_type *t) {
     for (int i = 0; i < 3; i++) {
         CHECK_EQ(collect_how(h, 2, &found), QUICK);
         CHECK_EQ(found, 0);
-        CHECK_EQ(tree_count(root), nodes);
+        CHECK_EQ(tn_tree_count(root), nodes);
         CHECK_EQ(rc_gc_generation_size(h, 2), nodes);
         CHECK_EQ(rc_gc_generation_size(h, 0), 0);
         CHECK_EQ(listed(h, 2), nodes);
@@ -129,7 +104,7 @@ static void test_garbage_fails_the_proof(const rc_type *t) {
         long id = 0;
         tnode *ring[3];
         tnode *early = garbage_first ? tn_ring(h, t, 3, 1000, ring) : NULL;
-        tnode *root = tree(h, t, 6, false, &id);
+        tnode *root = tn_tree(h, t, 6, false, &id);
         const size_t nodes = 127;
         intptr_t found = -1;
         CHECK_EQ(collect_how(h, 2, &found), FIRST_PASS);
@@ -140,13 +115,13 @@ static void test_garbage_fails_the_proof(const rc_type *t) {
             rc_decref(tn_ring(h, t, 3, 1000, ring)); /* newest of all */
         CHECK_EQ(collect_how(h, 2, &found), MARKED);
         CHECK_EQ(found, 3);
-        CHECK_EQ(tree_count(root), nodes);
+        CHECK_EQ(tn_tree_count(root), nodes);
         CHECK_EQ(rc_gc_generation_size(h, 2), nodes);
         CHECK_EQ(listed(h, 2), nodes);
         CHECK_EQ(collect_how(h, 2, &found), FIRST_PASS);
         CHECK_EQ(collect_how(h, 2, &found), QUICK);
         CHECK_EQ(found, 0);
-        CHECK_EQ(tree_count(root), nodes);
+        CHECK_EQ(tn_tree_count(root), nodes);
         rc_decref(root);
         CHECK_EQ(rc_live_objects(h), 0);
         GCT_END_HEAP(h);
@@ -162,17 +137,17 @@ static void test_young_garbage_after_proof(const rc_type *t) {
     rc_heap *h = gct_heap();
     rc_gc_disable(h);
     long id = 0;
-    tnode *first = tree(h, t, 5, false, &id);
+    tnode *first = tn_tree(h, t, 5, false, &id);
     intptr_t found = -1;
     CHECK_EQ(collect_how(h, 0, &found), FIRST_PASS);
-    tnode *second = tree(h, t, 5, false, &id);
+    tnode *second = tn_tree(h, t, 5, false, &id);
     rc_decref(tn_ring(h, t, 4, 5000, NULL));
     CHECK_EQ(collect_how(h, 0, &found), MARKED);
     CHECK_EQ(found, 4);
     CHECK_EQ(rc_gc_generation_size(h, 0), 0);
     CHECK_EQ(rc_gc_generation_size(h, 1), 2 * 63);
     CHECK_EQ(listed(h, 1), 2 * 63);
-    CHECK_EQ(tree_count(first) + tree_count(second), 2 * 63);
+    CHECK_EQ(tn_tree_count(first) + tn_tree_count(second), 2 * 63);
     rc_decref(first);
     rc_decref(second);
     CHECK_EQ(rc_live_objects(h), 0);
@@ -302,7 +277,7 @@ static void test_proof_newest_first(const rc_type *t) {
     intptr_t found = -1;
     int hows[ROUNDS];
     for (int round = 0; round < ROUNDS; round++) {
-        live[round] = tree(h, t, 5, true, &id);
+        live[round] = tn_tree(h, t, 5, true, &id);
         if (round == 4)
             rc_decref(tn_ring(h, t, 4, 5000, NULL));
         hows[round] = collect_how(h, 0, &found);
@@ -320,7 +295,7 @@ static void test_proof_newest_first(const rc_type *t) {
     CHECK_EQ(hows[4], MARKED);
     CHECK_EQ(hows[5], FIRST_PASS);
     for (int round = 0; round < ROUNDS; round++)
-        CHECK_EQ(tree_count(live[round]), nodes);
+        CHECK_EQ(tn_tree_count(live[round]), nodes);
     for (int round = 0; round < ROUNDS; round++)
         rc_decref(live[round]);
     CHECK_EQ(rc_live_objects(h), 0);
