@@ -45,7 +45,10 @@ extern "C" {
  * the collection did not need to mark (the order it met the objects in
  * proved them all reachable: docs/gc.md, "Proof by scan order"), a line
  * "gc: all N objects reachable, proved by scan order (first pass)" or
- * "(quick proof)" before the last.  COLLECTABLE
+ * "(quick proof)" before the last; when the first pass found that nothing
+ * outside the set refers to it, so that all of it is garbage, deleted
+ * without marking (docs/gc.md, "All garbage"), a line "gc: all N objects
+ * unreachable, found by the first pass" there.  COLLECTABLE
  * reports each garbage object as the collection frees it.  A collection
  * started more than RC_DEALLOC_DEPTH deallocations deep (from a finalizer
  * in a long chain) defers the frees it causes to the end of that chain;

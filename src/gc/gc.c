@@ -133,19 +133,63 @@ void rc__gc_report_freed(rc_heap *h, void *o) {
             o);
 }
 
-/* A dying object that a collection is examining or freeing (RC_OF_COLLECTING):
- * reported when RC_GC_DEBUG_COLLECTABLE asks for it. */
+/* ---- The chain of a bulk deletion (see "All garbage" below) ------------------- */
+
+/* What an object of the chain sheds when the frontier passes it: the marking
+ * left them (pass 2, which would have cleared them, did not run). */
+#define RC_OF_BULK_CLEARS (RC_OF_COLLECTING | RC_OF_OLD | RC_OF_ROOTED | RC_OF_CHILDLESS)
+
+/* The frontier takes the next object of the chain: its `prev` link is
+ * restored, and the object the frontier leaves behind sheds the marking's
+ * bits (RC_OF_COLLECTING among them), so that its death or untracking takes
+ * the common path.  False at the chain's end. */
+static bool bulk_advance(rc_gcstate *gs) {
+    rc_gchead *f = gs->bulk_front, *chain = gs->bulk_chain;
+    rc_gchead *n = f->next;
+    if (n == chain)
+        return false;
+    n->prev = f;
+    if (f != chain)
+        RC_OBJHEAD(RC_FROM_GCHEAD(f))->info &= ~RC_OF_BULK_CLEARS;
+    gs->bulk_front = n;
+    return true;
+}
+
+/* g, an object of the set still carrying RC_OF_COLLECTING, is about to
+ * leave its list (it dies, or is untracked) while a bulk deletion runs.  If
+ * it lies past the frontier (its `prev` is still the marking's zero count),
+ * the frontier is brought up to it first; if it is the frontier, the
+ * frontier steps back to its predecessor, which takes RC_OF_COLLECTING
+ * again so that its own leaving comes here too. */
+static void bulk_leave(rc_gcstate *gs, rc_gchead *g) {
+    if (g->prev == NULL)
+        while (gs->bulk_front != g)
+            bulk_advance(gs);
+    if (g == gs->bulk_front) {
+        rc_gchead *p = g->prev;
+        gs->bulk_front = p;
+        if (p != gs->bulk_chain)
+            RC_OBJHEAD(RC_FROM_GCHEAD(p))->info |= RC_OF_COLLECTING;
+    }
+}
+
+/* A dying object that a collection is examining or freeing (RC_OF_COLLECTING)
+ * while gs->deleting: reported when RC_GC_DEBUG_COLLECTABLE asks for it, its
+ * place in a bulk deletion's chain settled first.  (Its RC_OF_OLD counts for
+ * nothing then: old_count counts the survivors, and it is none.) */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     rc_objhead *hd = RC_OBJHEAD(o);
     uint32_t info = hd->info;
-    if (info & RC_OF_OLD)
-        gs->old_count--;
     rc_gchead *g = RC_GCHEAD(o);
+    if (gs->bulk_front)
+        bulk_leave(gs, g);
+    else if (info & RC_OF_OLD)
+        gs->old_count--;
     g->prev->next = g->next;
     g->next->prev = g->prev;
     hd->info = info & ~RC_OF_GC_STATE;
-    if (gs->deleting)
+    if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
         rc__gc_report_freed(h, o);
 }
 
@@ -165,8 +209,13 @@ void rc_gc_untrack(void *o) {
         return;
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->info & RC_OF_TRACKED) {
-        if (hd->info & RC_OF_OLD)
-            ((rc_gcstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_GC))->old_count--;
+        if (hd->info & (RC_OF_OLD | RC_OF_COLLECTING)) {
+            rc_gcstate *gs = rc_heap_layer(rc_heap_of(o), RC_LAYER_GC);
+            if ((hd->info & RC_OF_COLLECTING) && gs->bulk_front)
+                bulk_leave(gs, RC_GCHEAD(o)); /* its RC_OF_OLD counts for nothing */
+            else if (hd->info & RC_OF_OLD)
+                gs->old_count--;
+        }
         gclist_unlink(RC_GCHEAD(o));
         hd->info &= ~RC_OF_GC_STATE;
     }
@@ -251,9 +300,10 @@ static inline uint32_t excluded_bits(int gen) {
  * it referred to it): its gc_refs start from its count.  (The proving loop
  * of update_and_subtract does this itself, taking the object for a root:
  * see "Proof by scan order" below.) */
-RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool bwd) {
+RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, uintptr_t *sum, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
         set_refs(g, bwd, hd->refcnt);
+        *sum += hd->refcnt;
         hd->info |= RC_OF_COLLECTING;
     }
 }
@@ -261,9 +311,10 @@ RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, bool bwd) {
 /* Pass 1's visit of one reference: true if child is in the set.  A taken
  * root whose count the references scanned after it use up was no root:
  * *unproven (looked at only while `prove`: once unproven, pass 1 goes on
- * without the roots). */
-RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, bool prove,
-                              bool bwd) {
+ * without the roots).  *sum follows the sum of every gc_refs written (see
+ * "All garbage" below). */
+RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, uintptr_t *sum,
+                              bool prove, bool bwd) {
     if (!child)
         return false;
     rc_objhead *hd = RC_OBJHEAD(child);
@@ -273,11 +324,14 @@ RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, bo
     uint32_t info = hd->info;
     if (!(info & RC_OF_COLLECTING)) { /* first touch: its count, less this reference */
         hd->info = info | RC_OF_COLLECTING;
-        set_refs(g, bwd, (uintptr_t)hd->refcnt - 1); /* >= 1: this reference */
+        set_refs(g, bwd, (uintptr_t)hd->refcnt - 1); /* >= 0: this reference */
+        *sum += (uintptr_t)hd->refcnt - 1;
     } else {
         uintptr_t refs = refs_of(g, bwd);
-        if (refs > 0) /* a traverse reporting more than the count is a bug; do not wrap */
+        if (refs > 0) { /* a traverse reporting more than the count is a bug; do not wrap */
             set_refs(g, bwd, refs - 1);
+            --*sum;
+        }
         if (prove && refs <= 1 && (info & RC_OF_ROOTED))
             *unproven = true;
     }
@@ -288,36 +342,38 @@ typedef struct subtract_arg {
     uint32_t excluded;
     bool any;      /* some reference of the object led into the set */
     bool unproven; /* as subtract_child's */
+    uintptr_t sum; /* as subtract_child's */
 } subtract_arg;
 
 static void visit_subtract_set_fwd(void *child, void *arg) {
     subtract_arg *a = arg;
-    a->any |= subtract_child(child, a->excluded, &a->unproven, true, false);
+    a->any |= subtract_child(child, a->excluded, &a->unproven, &a->sum, true, false);
 }
 
 static void visit_subtract_set_bwd(void *child, void *arg) {
     subtract_arg *a = arg;
-    a->any |= subtract_child(child, a->excluded, &a->unproven, true, true);
+    a->any |= subtract_child(child, a->excluded, &a->unproven, &a->sum, true, true);
 }
 
 /* One object of pass 1 once it is unproven: touched without the root
  * bookkeeping, its references subtracted. */
 RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t excluded,
-                            bool bwd) {
+                            uintptr_t *sum, bool bwd) {
     void *o = RC_FROM_GCHEAD(g);
     rc_objhead *hd = RC_OBJHEAD(o);
     bool unproven = false; /* not looked at */
-    touch(hd, g, bwd);
+    touch(hd, g, sum, bwd);
     const rc_type *t = types[hd->info & RC_INFO_TYPE_MASK];
     bool any = false;
     if (t->refs) {
         rc_refs r = t->refs(o);
         for (size_t i = 0; i < r.n; i++)
-            any |= subtract_child(r.items[i], excluded, &unproven, false, bwd);
+            any |= subtract_child(r.items[i], excluded, &unproven, sum, false, bwd);
     } else {
-        subtract_arg a = {excluded, false, false};
+        subtract_arg a = {excluded, false, false, *sum};
         t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
         any = a.any;
+        *sum = a.sum;
     }
     if (!any)
         hd->info |= RC_OF_CHILDLESS;
@@ -331,13 +387,15 @@ RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t 
  * answer still holds there (containers of atomic values, and the leaves of
  * every tree, are the common case).  Pass 2 clears the bit. */
 RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen,
-                                    bool *unproven_out, bool bwd) {
+                                    bool *unproven_out, uintptr_t *sum_out, bool bwd) {
     uint32_t excluded = excluded_bits(gen);
     size_t n = 0;
     bool unproven = false;
+    uintptr_t sum = 0;
     rc_gchead *g = *scan_link(list, bwd);
     if (g == list) { /* st is NULL in a heap that never had an object */
         *unproven_out = false;
+        *sum_out = 0;
         return 0;
     }
     const rc_type *const *types = st->types; /* refs and traverse register no type */
@@ -346,6 +404,7 @@ RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int
         rc_objhead *hd = RC_OBJHEAD(o);
         if (!(hd->info & RC_OF_COLLECTING)) { /* touch, as a taken root */
             set_refs(g, bwd, hd->refcnt);
+            sum += hd->refcnt;
             hd->info |= RC_OF_COLLECTING | RC_OF_ROOTED;
             if (RC_UNLIKELY(hd->refcnt == 0)) /* never for a live object; no proof if it were */
                 goto unproven; /* o again, from there (touched already) */
@@ -362,22 +421,23 @@ RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int
         if (t->refs) {
             rc_refs r = t->refs(o);
             for (void *const *p = r.items, *const *end = p + r.n; p != end; p++) {
-                any |= subtract_child(*p, excluded, &unproven, true, bwd);
+                any |= subtract_child(*p, excluded, &unproven, &sum, true, bwd);
                 if (RC_UNLIKELY(unproven)) {
                     /* the rest of o's references without the proof, then
                      * on to the next object (`any` holds: that child was
                      * in the set) */
                     while (++p != end)
-                        subtract_child(*p, excluded, &unproven, false, bwd);
+                        subtract_child(*p, excluded, &unproven, &sum, false, bwd);
                     n++;
                     g = *scan_link(g, bwd);
                     goto unproven;
                 }
             }
         } else {
-            subtract_arg a = {excluded, false, false};
+            subtract_arg a = {excluded, false, false, sum};
             t->traverse(o, bwd ? visit_subtract_set_bwd : visit_subtract_set_fwd, &a);
             any = a.any;
+            sum = a.sum;
             if (RC_UNLIKELY(a.unproven)) {
                 if (!any)
                     hd->info |= RC_OF_CHILDLESS;
@@ -391,16 +451,18 @@ RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int
         n++;
     }
     *unproven_out = false;
+    *sum_out = sum;
     return n;
 unproven:
     /* Unproven (garbage, usually, met early): the rest of the pass needs
      * no root bookkeeping (RC_OF_ROOTED, left on some objects, means
      * nothing now, and pass 2 clears it with the rest). */
     for (; g != list; g = *scan_link(g, bwd)) {
-        subtract_one(types, g, excluded, bwd);
+        subtract_one(types, g, excluded, &sum, bwd);
         n++;
     }
     *unproven_out = true;
+    *sum_out = sum;
     return n;
 }
 
@@ -704,12 +766,12 @@ failed:
 
 /* The two passes in each direction, each compiled on its own. */
 static RC_NOINLINE size_t subtract_fwd(const rc_objstate *st, rc_gchead *list, int gen,
-                                       bool *unproven) {
-    return update_and_subtract(st, list, gen, unproven, false);
+                                       bool *unproven, uintptr_t *sum) {
+    return update_and_subtract(st, list, gen, unproven, sum, false);
 }
 static RC_NOINLINE size_t subtract_bwd(const rc_objstate *st, rc_gchead *list, int gen,
-                                       bool *unproven) {
-    return update_and_subtract(st, list, gen, unproven, true);
+                                       bool *unproven, uintptr_t *sum) {
+    return update_and_subtract(st, list, gen, unproven, sum, true);
 }
 static RC_NOINLINE bool prove_fwd(const rc_objstate *st, rc_gchead *list, int gen,
                                    uint32_t set_bits, size_t *examined) {
@@ -745,6 +807,27 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
     return move_fwd(st, list, unreachable, set_bits, finalizers, &moved);
 }
 
+/* All garbage.  Pass 1 also keeps the sum of the gc_refs it writes (a count
+ * added at an object's first touch, one taken off for each reference from
+ * inside the set it subtracts).  No gc_refs is below zero, so a sum of zero
+ * says that nothing outside the set refers to any object of it: all of it
+ * is garbage, and marking has nothing to find.  The collection then skips
+ * pass 2, and the list, its forward links whole and its backward links
+ * holding the zero counts, becomes the unreachable list as it is (the
+ * chain).  Deletion needs the backward links (a dying object unlinks
+ * itself), and puts them back as it goes, with a frontier running ahead
+ * of it (bulk_ahead): what the frontier has passed has its link back and
+ * has shed the marking's bits, RC_OF_COLLECTING among them, so it dies by
+ * the common path; an object past the frontier still has RC_OF_COLLECTING,
+ * and its death, or untracking, takes the rare path, which first brings
+ * the frontier up to it (bulk_leave).  Each link is put back once, in
+ * whatever order objects die.  Only when no user code can run before the
+ * clears (no finalizer to run, no weakref with a live target) and nothing
+ * is to be kept or reported per object (neither SAVEALL nor COLLECTABLE),
+ * and only after an oldest-first pass 1 (full collections always are), so
+ * that the chain runs along `next`.  gc_collect 100K (2-cycles, all
+ * garbage): pass 2's walk gone, 20.1 -> 16.6 ns per object. */
+
 /* Passes 1 and 2 of a collection of generation `gen` (its list `young`
  * holding generations 0..gen), in the direction chosen for it; the next
  * collection of a young generation (0 or 1) goes the other way if this one
@@ -760,15 +843,18 @@ static size_t move_unreachable(const rc_objstate *st, rc_gchead *list, rc_gchead
  * nearly every object back either way, the newest-first ones in half again
  * the time.  Before them, the quick proof if the last collection of the
  * generation proved its set reachable; after pass 1, no marking if pass 1
- * proved it (*how says which settled it).  Returns the objects kept;
- * *examined the objects of the set. */
-typedef enum marked_by { MARKED, PROVED_FIRST_PASS, PROVED_QUICK } marked_by;
+ * proved it, or found all of it garbage when `bulk_ok` (then the set is
+ * left in `unreachable` as the chain; *how says which settled it).
+ * Returns the objects kept; *examined the objects of the set. */
+typedef enum marked_by { MARKED, PROVED_FIRST_PASS, PROVED_QUICK, ALL_GARBAGE } marked_by;
 
 static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *young,
-                   rc_gchead *unreachable, bool *finalizers, size_t *examined, marked_by *how) {
+                   rc_gchead *unreachable, bool *finalizers, bool bulk_ok, size_t *examined,
+                   marked_by *how) {
     uint32_t set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
     size_t kept, moved;
     bool unproven;
+    uintptr_t sum;
     bool bwd = gs->scan_newest_first[gen];
     if (finalizers)
         *finalizers = false;
@@ -776,7 +862,8 @@ static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *yo
     if (gs->proved[gen] && (bwd ? prove_bwd(st, young, gen, set_bits, examined)
                                 : prove_fwd(st, young, gen, set_bits, examined)))
         return *examined; /* all reachable: "The quick proof" */
-    *examined = bwd ? subtract_bwd(st, young, gen, &unproven) : subtract_fwd(st, young, gen, &unproven);
+    *examined = bwd ? subtract_bwd(st, young, gen, &unproven, &sum)
+                    : subtract_fwd(st, young, gen, &unproven, &sum);
     gs->proved[gen] = !unproven;
     *how = PROVED_FIRST_PASS;
     if (!unproven) { /* all reachable: "Proof by scan order" */
@@ -785,6 +872,16 @@ static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *yo
         else
             keep_all_fwd(young, set_bits);
         return *examined;
+    }
+    if (sum == 0 && !bwd && bulk_ok) { /* "All garbage": the list becomes the chain */
+        *how = ALL_GARBAGE;
+        rc_gchead *first = young->next;
+        first->prev = unreachable;
+        young->prev->next = unreachable;
+        unreachable->next = first;
+        unreachable->prev = young->prev;
+        gclist_init(young);
+        return 0;
     }
     *how = MARKED;
     if (bwd)
@@ -889,10 +986,59 @@ static bool garbage_append(rc_heap *h, rc_gcstate *gs, void *o) {
     return true;
 }
 
+/* The frontier f moves on by up to k objects of the chain (fewer at its
+ * end), as bulk_advance does one; returns where it stops. */
+RC_INLINE rc_gchead *bulk_steps(rc_gchead *f, rc_gchead *chain, int k) {
+    for (; k > 0; k--) {
+        rc_gchead *n = f->next;
+        if (n == chain)
+            break;
+        n->prev = f;
+        RC_OBJHEAD(RC_FROM_GCHEAD(f))->info &= ~RC_OF_BULK_CLEARS;
+        f = n;
+    }
+    return f;
+}
+
+/* A bulk deletion's loop, about to clear g (the chain's first object).
+ * The frontier must be at least two objects past g, so that the deaths the
+ * clear causes nearby (g's own, and its successor's: a 2-cycle) find their
+ * links restored and take the common path.  If it is not (at the start, or
+ * after the clears ran past it), it jumps RC_BULK_STRIDE objects on;
+ * otherwise it moves two, ahead of the deletion, which takes one object a
+ * turn at least: the loads of the frontier's walk overlap the clears'
+ * work, rather than stalling a pass of their own (gc_collect 100K: 17.6
+ * ns per object with the jumps alone, 16.0 with the steady steps), and
+ * the lines they touch are in the cache when the deletion comes to them. */
+#define RC_BULK_STRIDE 16
+
+RC_INLINE void bulk_ahead(rc_gcstate *gs, rc_gchead *g) {
+    rc_gchead *f = gs->bulk_front, *chain = gs->bulk_chain;
+    if (RC_LIKELY(f != chain && f != g && f != g->next)) {
+        gs->bulk_front = bulk_steps(f, chain, 2);
+        return;
+    }
+    if (f == chain) { /* the start: the sentinel has no header */
+        f = chain->next;
+        f->prev = chain;
+    }
+    gs->bulk_front = bulk_steps(f, chain, RC_BULK_STRIDE); /* past g and its successor */
+}
+
+/* g, the chain's first object, leaves it alive (it survived its clear, or
+ * has none): as the frontier's passing would, it sheds the marking's bits,
+ * but keeps RC_OF_COLLECTING, as objects off the chain do in any deletion
+ * until release_to. */
+static void bulk_off_chain(rc_gcstate *gs, rc_gchead *g) {
+    if (gs->bulk_front == g)
+        gs->bulk_front = gs->bulk_chain;
+    RC_OBJHEAD(RC_FROM_GCHEAD(g))->info &= ~(RC_OF_BULK_CLEARS & ~RC_OF_COLLECTING);
+}
+
 /* Break the cycles of the unreachable set.  Returns the uncollectable count;
  * everything that survives ends in `old`. */
 static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
-                             rc_gchead *unreachable, rc_gchead *old) {
+                             rc_gchead *unreachable, rc_gchead *old, bool bulk) {
     if (gs->debug & RC_GC_DEBUG_SAVEALL) {
         for (rc_gchead *g = unreachable->next; g != unreachable; g = g->next)
             garbage_append(h, gs, RC_FROM_GCHEAD(g)); /* on failure the object simply survives */
@@ -904,13 +1050,17 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
     gclist_init(&unclearable);
     /* With RC_GC_DEBUG_COLLECTABLE, each object is reported as it is freed
      * (rc__gc_report_freed), so the uncollectable ones never are. */
-    gs->deleting = (gs->debug & RC_GC_DEBUG_COLLECTABLE) != 0;
+    gs->deleting = bulk || (gs->debug & RC_GC_DEBUG_COLLECTABLE) != 0;
+    if (bulk)
+        gs->bulk_chain = gs->bulk_front = unreachable;
     /* Weakrefs that finalizers made to garbage: cleared, silently, before
      * any clear() can free objects and run callbacks (CPython GH-136401). */
     rc__weakrefs_silence_unreachable(h, gs, unreachable);
     while (!gclist_empty(unreachable)) {
         rc_gchead *g = unreachable->next;
         void *o = RC_FROM_GCHEAD(g);
+        if (bulk)
+            bulk_ahead(gs, g);
         const rc_type *t = type_of(st, o);
         if (t->clear) {
             rc_incref(o);
@@ -921,13 +1071,19 @@ static size_t delete_garbage(rc_heap *h, rc_gcstate *gs, const rc_objstate *st,
              * in front of o: if o is not first, it left the list (freed,
              * deferred, or untracked or retracked by clear, and it stays
              * where that put it), and if g is first, it is still o. */
-            if (unreachable->next == g)
+            if (unreachable->next == g) {
+                if (bulk)
+                    bulk_off_chain(gs, g);
                 gclist_move(g, &cleared);
+            }
         } else {
+            if (bulk)
+                bulk_off_chain(gs, g);
             gclist_move(g, &unclearable); /* freed later if a neighbour's clear frees it */
         }
     }
     gs->deleting = false;
+    gs->bulk_chain = gs->bulk_front = NULL;
     /* What is left of the unclearable: nothing in their group could break it. */
     size_t uncollectable = gclist_size(&unclearable);
     if (uncollectable && (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE))
@@ -965,11 +1121,18 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
     gclist_init(&unreachable);
     /* survivors move up: to generation 1, or to the oldest */
     bool finalizers = finalizers_possible(st);
+    /* A bulk deletion runs no user code before the clears, and reports
+     * nothing object by object: no finalizer, no weakref, no saving. */
+    bool bulk_ok = !finalizers && gs->wlive == 0 &&
+                   !(gs->debug & (RC_GC_DEBUG_SAVEALL | RC_GC_DEBUG_COLLECTABLE));
     size_t examined;
     marked_by how;
     size_t survivors = mark(gs, st, gen, young, &unreachable, finalizers ? &finalizers : NULL,
-                            &examined, &how);
-    if ((gs->debug & RC_GC_DEBUG_STATS) && how != MARKED)
+                            bulk_ok, &examined, &how);
+    if ((gs->debug & RC_GC_DEBUG_STATS) && how == ALL_GARBAGE)
+        fprintf(debug_out(gs), "gc: all %zu objects unreachable, found by the first pass\n",
+                examined);
+    else if ((gs->debug & RC_GC_DEBUG_STATS) && how != MARKED)
         fprintf(debug_out(gs), "gc: all %zu objects reachable, proved by scan order (%s)\n",
                 examined, how == PROVED_QUICK ? "quick proof" : "first pass");
     size_t found = examined - survivors;
@@ -993,7 +1156,7 @@ static intptr_t collect(rc_heap *h, rc_gcstate *gs, int gen, size_t *uncollectab
     }
     if (found && (gs->debug & RC_GC_DEBUG_COLLECTABLE) && (gs->debug & RC_GC_DEBUG_SAVEALL))
         debug_print(gs, st, "collectable", &unreachable); /* kept, not freed */
-    size_t uncollectable = delete_garbage(h, gs, st, &unreachable, old);
+    size_t uncollectable = delete_garbage(h, gs, st, &unreachable, old, how == ALL_GARBAGE);
 
     gs->stats[gen].collections++;
     gs->stats[gen].collected += found - uncollectable;

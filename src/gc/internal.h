@@ -45,7 +45,12 @@ typedef struct rc_gcstate {
     long trigger; /* threshold[0], or LONG_MAX while automatic collection is off */
     bool enabled;
     bool collecting;
-    bool deleting; /* in delete_garbage, with RC_GC_DEBUG_COLLECTABLE set */
+    bool deleting; /* in delete_garbage, with RC_GC_DEBUG_COLLECTABLE set or in bulk */
+    /* Deleting a set that is all garbage without marking ("All garbage" in
+     * gc.c): the set's list (the chain), and its frontier, the last object
+     * whose `prev` link is restored (the chain's sentinel at first).  NULL
+     * outside such a deletion. */
+    rc_gchead *bulk_chain, *bulk_front;
     size_t long_lived_total;   /* objects in gen 2 after the last full collection */
     size_t old_count;          /* objects in gen 2 now (RC_OF_OLD) */
     rc_gc_gen_stats stats[RC_GC_GENERATIONS];

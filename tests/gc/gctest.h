@@ -176,6 +176,34 @@ static const rc_type tleaf_type = {
     .destroy = tn_destroy,
 };
 
+/* tnode's layout and behaviour, with refs as well: the collector reads its
+ * references as an array (its other loop). */
+static rc_refs rn_refs(const void *o) {
+    const tnode *n = o;
+    return (rc_refs){n->ref, TN_SLOTS};
+}
+
+static const rc_type rnode_type = {
+    .name = "rnode",
+    .size = sizeof(tnode),
+    .flags = RC_TYPE_GC,
+    .traverse = tn_traverse,
+    .refs = rn_refs,
+    .clear = tn_clear,
+    .destroy = tn_destroy,
+};
+
+/* Both loops of the collector: a test over node types runs on these. */
+static const rc_type *const tn_both_types[] = {&tnode_type, &rnode_type};
+
+/* fn_both(): fn(t) for t in tn_both_types (a test function taking a type,
+ * made into one RUN_TEST can run). */
+#define TN_FOR_BOTH_TYPES(fn)                                                   \
+    static void fn##_both(void) {                                              \
+        for (size_t k = 0; k < sizeof tn_both_types / sizeof *tn_both_types; k++) \
+            fn(tn_both_types[k]);                                              \
+    }
+
 /* A new object of type t labelled id (aborts the test program on failure:
  * the tests that inject failures call rc_new themselves). */
 static inline tnode *tn_new(rc_heap *h, const rc_type *t, long id) {

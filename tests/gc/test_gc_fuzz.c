@@ -171,8 +171,8 @@ static int in_alloc, alloc_expect_auto, auto_seen;
 static int use_fin, gmode;
 
 /* How explicit collections settled reachability, over all seeds. */
-enum { MARKED, FIRST_PASS, QUICK };
-static long how_count[3];
+enum { MARKED, FIRST_PASS, QUICK, ALL_GARBAGE };
+static long how_count[4];
 static long collections_seen;
 
 static int *stack_, capstack;
@@ -713,12 +713,26 @@ static void collect_explicit(int g, int may_saveall, int check_always) {
     FZ(r == last_found, "rc_gc_collect(%d) returned %ld, its STOP callback was told %ld", g,
        (long)r, last_found);
     const char *out = gct_read_file(f);
-    how_count[strstr(out, "(first pass)") ? FIRST_PASS : strstr(out, "(quick proof)") ? QUICK
-                                                                                     : MARKED]++;
+    how_count[strstr(out, "(first pass)")                     ? FIRST_PASS
+              : strstr(out, "(quick proof)")                  ? QUICK
+              : strstr(out, "unreachable, found by the first") ? ALL_GARBAGE
+                                                                : MARKED]++;
     if (check_always || rn(2))
         check_state();
     if (sa && rn(2))
         rc_gc_garbage_clear(H);
+}
+
+/* Every root and every weakref the test holds, dropped. */
+static void drop_every_root(void) {
+    while (nroots)
+        drop_root(nroots - 1);
+    while (nwlive) {
+        wrec *w = &wr[wlive[--nwlive]];
+        rc_decref(w->w);
+        w->w = NULL;
+        count_death();
+    }
 }
 
 static void step(void) {
@@ -844,8 +858,15 @@ static void step(void) {
     } else if (op < 90) {
         collect_explicit(gmode >= 0 ? gmode : (int)rn(3), 1, 0);
     } else if (op < 91) {
-        if (rn(2)) {
+        size_t what = rn(3);
+        if (what == 0) {
             rc_gc_garbage_clear(H);
+        } else if (what == 1) {
+            /* every root and weakref dropped, then a collection: all of
+             * its set is garbage, unless frozen, immortal or older objects
+             * (or the garbage list) still reach some (gc.c, "All garbage") */
+            drop_every_root();
+            collect_explicit(gmode >= 0 ? gmode : (int)rn(3), 0, 1);
         } else { /* more than 64 externally held objects, some linked */
             int k = 65 + (int)rn(150);
             for (int i = 0; i < k; i++) {
@@ -961,14 +982,7 @@ static void run_seed(unsigned seed, long steps) {
                 gen[i] = 0;
             }
         }
-    while (nroots)
-        drop_root(nroots - 1);
-    while (nwlive) {
-        wrec *w = &wr[wlive[--nwlive]];
-        rc_decref(w->w);
-        w->w = NULL;
-        count_death();
-    }
+    drop_every_root();
     rc_gc_garbage_clear(H);
     check_state();
     rc_gc_unfreeze(H);
@@ -1012,13 +1026,14 @@ static void test_fuzz_collector(void) {
     for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++)
         run_seed(seeds[i], steps);
     printf("    %zu seeds x %ld steps in %.2fs: %ld collections; explicit ones marked %ld, "
-           "proved by first pass %ld, by quick proof %ld\n",
+           "proved by first pass %ld, by quick proof %ld, all garbage %ld\n",
            sizeof seeds / sizeof *seeds, steps, gct_now() - t0, collections_seen,
-           how_count[MARKED], how_count[FIRST_PASS], how_count[QUICK]);
-    /* the three ways of settling reachability all ran */
+           how_count[MARKED], how_count[FIRST_PASS], how_count[QUICK], how_count[ALL_GARBAGE]);
+    /* the four ways of settling reachability all ran */
     CHECK_GT(how_count[MARKED], 0);
     CHECK_GT(how_count[FIRST_PASS], 0);
     CHECK_GT(how_count[QUICK], 0);
+    CHECK_GT(how_count[ALL_GARBAGE], 0);
     fclose(stats_out);
     free(reg), free(gen), free(alive), free(immortal), free(in_s), free(in_g), free(reach_r);
     free(must_live), free(expect_free), free(surv), free(roots), free(wr), free(wlive);

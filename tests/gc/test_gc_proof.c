@@ -17,22 +17,6 @@
  */
 #include "gctest.h"
 
-static rc_refs rn_refs(const void *o) {
-    const tnode *n = o;
-    return (rc_refs){n->ref, TN_SLOTS};
-}
-
-static const rc_type rnode_type = {
-    .name = "rnode",
-    .size = sizeof(tnode),
-    .flags = RC_TYPE_GC,
-    .traverse = tn_traverse,
-    .refs = rn_refs,
-    .clear = tn_clear,
-    .destroy = tn_destroy,
-};
-
-static const rc_type *const node_types[] = {&tnode_type, &rnode_type};
 
 enum { MARKED, FIRST_PASS, QUICK };
 
@@ -303,19 +287,14 @@ static void test_proof_newest_first(const rc_type *t) {
     GCT_END_HEAP(h);
 }
 
-#define FOR_TYPES(fn)                                                      \
-    static void fn##_both(void) {                                          \
-        for (size_t k = 0; k < sizeof node_types / sizeof *node_types; k++) \
-            fn(node_types[k]);                                             \
-    }
 
-FOR_TYPES(test_tree_proved)
-FOR_TYPES(test_garbage_fails_the_proof)
-FOR_TYPES(test_young_garbage_after_proof)
-FOR_TYPES(test_cycle_reached_through_later_object)
-FOR_TYPES(test_object_reached_after_its_turn)
-FOR_TYPES(test_many_taken_roots)
-FOR_TYPES(test_proof_newest_first)
+TN_FOR_BOTH_TYPES(test_tree_proved)
+TN_FOR_BOTH_TYPES(test_garbage_fails_the_proof)
+TN_FOR_BOTH_TYPES(test_young_garbage_after_proof)
+TN_FOR_BOTH_TYPES(test_cycle_reached_through_later_object)
+TN_FOR_BOTH_TYPES(test_object_reached_after_its_turn)
+TN_FOR_BOTH_TYPES(test_many_taken_roots)
+TN_FOR_BOTH_TYPES(test_proof_newest_first)
 
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
