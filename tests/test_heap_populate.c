@@ -6,8 +6,9 @@
  * MADV_POPULATE_WRITE).  Checked with mincore(): a small heap's arena stays
  * lazy (only the pages used are resident), a growing heap's new arena is
  * resident at once, and an arena from an embedder's hook is never touched
- * beyond what the heap uses.  Where the kernel cannot populate (before
- * Linux 5.14) the populated case is skipped.
+ * beyond what the heap uses, nor a lazy pool beyond the page of the last
+ * block handed out.  Where the kernel cannot populate (before Linux 5.14)
+ * the populated case is skipped.
  *
  * With huge pages on (RC_HUGE_ON or RCGC_HUGE_PAGES=1), a growing heap maps
  * its arenas in 2 MiB pairs: the stats show the partner half held from the
@@ -151,6 +152,65 @@ static void test_small_heap_stays_lazy(void) {
     void *p = rc_malloc(h, 16);
     if (CHECK_NOT_NULL(p))
         CHECK_LT(resident_pages(p), 16); /* header, and the pages carved */
+    rc_heap_destroy(h);
+}
+
+/* Is the 4 KiB page at p resident?  (-1: mincore failed) */
+static int page_resident(const void *p) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char v = 0;
+    void *base = (void *)((uintptr_t)p & ~(uintptr_t)(page - 1));
+    if (page != 4096 || mincore(base, page, &v) != 0)
+        return -1;
+    return v & 1;
+}
+
+/* A lazy arena's pool is carved a page at a time, and a carve writes no
+ * link beyond the page its first block starts in: a class touches no page
+ * before it hands out a block there.  (48-byte blocks do not divide a page:
+ * the 86th block starts in the pool's first page and ends in its second,
+ * and carving 85 blocks at a time used to write links into the second page
+ * before any block there was handed out.) */
+static void test_carve_touches_no_page_ahead(void) {
+    rc_heap *h = pool_heap(RC_HUGE_DEFAULT, 0, &lazy_hooks);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    void *small = rc_malloc(h, 16); /* takes pool 0, behind the arena header */
+    char *b[87];
+    for (int i = 0; i < 86; i++)
+        b[i] = rc_malloc(h, 48);
+    if (!CHECK_NOT_NULL(small) || !CHECK_NOT_NULL(b[0]) || !CHECK_NOT_NULL(b[85])) {
+        rc_heap_destroy(h);
+        return;
+    }
+    char *pool = b[0];
+    char *arena_end = (char *)(((uintptr_t)pool | (RC_ARENA_SIZE - 1)) + 1);
+    if (page_resident(arena_end - 4096) != 0) {
+        /* a page nothing wrote is resident: huge pages, or no mincore */
+        CHECK_SKIP("untouched arena pages are resident here");
+        rc_heap_destroy(h);
+        return;
+    }
+    if (!CHECK_EQ((uintptr_t)pool % RC_POOL_SIZE, 0)) { /* 48 B has a pool of its own */
+        rc_heap_destroy(h);
+        return;
+    }
+    for (int i = 0; i < 86; i++) {
+        CHECK_PTR_EQ(b[i], pool + 48 * i); /* handed out in address order */
+        b[i][0] = 1;
+    }
+    CHECK_LT((uintptr_t)(b[85] - pool), 4096); /* the 86th starts in page 0 */
+    CHECK_EQ(page_resident(pool), 1);
+    CHECK_EQ(page_resident(pool + 4096), 0); /* nothing handed out there yet */
+    b[86] = rc_malloc(h, 48);
+    if (!CHECK_NOT_NULL(b[86])) {
+        rc_heap_destroy(h);
+        return;
+    }
+    CHECK_PTR_EQ(b[86], pool + 48 * 86); /* the first block in page 1 */
+    b[86][0] = 1;
+    CHECK_EQ(page_resident(pool + 4096), 1);
+    CHECK_EQ(page_resident(pool + 2 * 4096), 0);
     rc_heap_destroy(h);
 }
 
@@ -456,6 +516,7 @@ static void test_huge_ignored_with_hooks(void) {
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_small_heap_stays_lazy);
+    RUN_TEST(test_carve_touches_no_page_ahead);
     RUN_TEST(test_growing_heap_populates);
     RUN_TEST(test_hook_arenas_never_populated);
     RUN_TEST(test_huge_pairs_while_growing);

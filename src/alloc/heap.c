@@ -464,16 +464,31 @@ static void pool_release(rc_heap *h, rc_pool *p) {
     arena_rebucket(h, a);
 }
 
-/* Carve up to a page of never-used blocks: return the first, put the rest on
+/* How many never-used blocks of size sz to carve at p->bump (at least one):
+ * the rest of the pool in a populated arena, whose pages are resident
+ * anyway, else the blocks that start in bump's page.  A carve never writes
+ * a link into a page beyond the one its first block starts in, so a class
+ * touches no page before it hands out a block there.  (Carving a page's
+ * worth of blocks from a bump that is not page-aligned ran into the next
+ * page: on churn W=1K, 135 resident pages in the arena instead of 133.)
+ * Precondition: p->bump < p->limit. */
+static size_t carve_count(const rc_pool *p, size_t sz) {
+    size_t n;
+    if (rc_pool_arena(p)->populated) {
+        n = RC_POOL_SIZE / sz;
+    } else {
+        size_t to_page_end = RC_CARVE_BYTES - ((uintptr_t)p->bump & (RC_CARVE_BYTES - 1));
+        n = (to_page_end + sz - 1) / sz;
+    }
+    size_t left = (size_t)(p->limit - p->bump) / sz;
+    return n < left ? n : left;
+}
+
+/* Carve never-used blocks (carve_count): return the first, put the rest on
  * the free list.  Precondition: p->free == NULL and p->bump < p->limit. */
 static rc_block *pool_carve(rc_pool *p) {
     size_t sz = rc_class_size(p->cls);
-    size_t n = RC_CARVE_BYTES / sz;
-    size_t left = (size_t)(p->limit - p->bump) / sz;
-    if (n == 0)
-        n = 1;
-    if (n > left)
-        n = left;
+    size_t n = carve_count(p, sz);
     rc_block *first = (rc_block *)p->bump;
     char *b = p->bump + sz;
     char *end = p->bump + n * sz;
@@ -575,10 +590,10 @@ static inline bool cache_doubled(const rc_cache *k, size_t live) {
 }
 
 /* Move free blocks of class c from a pool into the empty cache: the pool's
- * whole free list, or else up to a page of never-used blocks (the whole
- * pool in a populated arena, whose pages are resident anyway: a growing
- * heap passes through here a quarter as often).  False when no pool can be
- * had. */
+ * whole free list, or else the never-used blocks that start in the bump's
+ * page (the whole pool in a populated arena, whose pages are resident
+ * anyway: a growing heap passes through here a quarter as often; see
+ * carve_count).  False when no pool can be had. */
 static bool cache_refill(rc_heap *h, unsigned c) {
     size_t sz = rc_class_size(c);
     for (;;) {
@@ -593,12 +608,7 @@ static bool cache_refill(rc_heap *h, unsigned c) {
             p->free = NULL;
             p->used += (uint32_t)n;
         } else if (p->bump < p->limit) {
-            size_t n = (rc_pool_arena(p)->populated ? RC_POOL_SIZE : RC_CARVE_BYTES) / sz;
-            size_t left = (size_t)(p->limit - p->bump) / sz;
-            if (n == 0)
-                n = 1;
-            if (n > left)
-                n = left;
+            size_t n = carve_count(p, sz);
             rc_block *head = NULL;
             for (char *q = p->bump + (n - 1) * sz; q >= p->bump; q -= sz) {
                 ((rc_block *)q)->next = head;

@@ -112,7 +112,8 @@ _Static_assert(RCGC_POOL_SHIFT >= 13 && RCGC_POOL_SHIFT <= 16,
 /* Bytes of free blocks a heap caches per size class before it returns half
  * of them to their pools (one pool's worth). */
 #define RC_CACHE_BYTES RC_POOL_SIZE
-/* Blocks carved from a fresh pool at a time (one OS page's worth). */
+/* A fresh pool is carved one OS page at a time: the blocks that start in
+ * the page (heap.c, carve_count). */
 #define RC_CARVE_BYTES 4096
 #define RC_QUARANTINE RC_DEBUG_QUARANTINE
 
