@@ -15,7 +15,8 @@
  * system while the heap grows and given back when it shrinks, the cap still
  * holds, and where the kernel offers transparent huge pages the pair is
  * backed by one (checked in /proc/self/smaps).  With RC_HUGE_AUTO (the
- * default) the pairs start once the heap holds RC_HUGE_AUTO_AFTER arenas.
+ * default) the pairs start once the heap holds RC_HUGE_AUTO_AFTER arenas,
+ * or rc_heap_config.huge_auto_arenas.
  */
 #include "check.h"
 #include "testutil.h"
@@ -500,6 +501,105 @@ static void test_huge_auto_pairs_past_threshold(void) {
     free(v);
 }
 
+/* rc_heap_config.huge_auto_arenas moves RC_HUGE_AUTO's threshold: pairs
+ * from that many arenas on (the environment and an explicit setting still
+ * decide whether there are pairs at all), the cap still holds, and the
+ * partner goes back when the heap shrinks. */
+static rc_heap *auto_heap(rc_huge_pages huge, unsigned after, size_t max_bytes) {
+    rc_heap_config cfg;
+    rc_heap_config_init(&cfg);
+    cfg.mode = RC_MODE_POOL;
+    cfg.huge_pages = huge;
+    cfg.huge_auto_arenas = after;
+    cfg.max_bytes = max_bytes;
+    return rc_heap_new(&cfg);
+}
+
+static void test_huge_auto_arenas_config(void) {
+    const char *saved = getenv("RCGC_HUGE_PAGES");
+    char *saved_copy = saved ? strdup(saved) : NULL;
+    unsetenv("RCGC_HUGE_PAGES");
+
+    /* pairs from the 9th arena instead of the 65th */
+    rc_heap *h = auto_heap(RC_HUGE_DEFAULT, 8, 0);
+    if (CHECK_NOT_NULL(h)) {
+        CHECK_EQ(grow_big(h, 8), 8);
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.arena_bytes_ahead, 0);
+        CHECK_EQ(st.bytes_from_os, 8 * RC_ARENA_SIZE);
+        CHECK_EQ(grow_big(h, 9), 9);
+        st = test_stats(h);
+        CHECK_EQ(st.arena_bytes_ahead, RC_ARENA_SIZE);
+        CHECK_EQ(st.bytes_from_os, 10 * RC_ARENA_SIZE);
+        if (kernel_offers_thp() && !ON_VALGRIND())
+            CHECK_GE(huge_kib_at(kept[nkept - 1]), 2048);
+        CHECK_EQ(grow_big(h, 10), 10); /* the partner is used */
+        CHECK_EQ(test_stats(h).bytes_from_os, 10 * RC_ARENA_SIZE);
+        CHECK_EQ(test_stats(h).arena_bytes_ahead, 0);
+        size_t bad = 0;
+        for (size_t i = 0; i < nkept; i++)
+            bad += ((unsigned char *)kept[i])[0] != 0x5A || ((unsigned char *)kept[i])[BIG - 1] != 0x5A;
+        CHECK_EQ(bad, 0);
+        free_kept();
+        st = test_stats(h);
+        CHECK_LE(st.arenas, 1);
+        CHECK_EQ(st.arena_bytes_ahead, 0);
+        CHECK_EQ(st.bytes_from_os, st.arenas * RC_ARENA_SIZE);
+        rc_heap_destroy(h);
+    }
+
+    /* below RC_POPULATE_AFTER it acts as RC_HUGE_ON: pairs while growing,
+     * never for a heap's first arenas */
+    h = auto_heap(RC_HUGE_AUTO, 1, 0);
+    if (CHECK_NOT_NULL(h)) {
+        CHECK_EQ(grow_big(h, 4), 4);
+        CHECK_EQ(test_stats(h).bytes_from_os, 4 * RC_ARENA_SIZE);
+        CHECK_EQ(grow_big(h, 5), 5);
+        CHECK_EQ(test_stats(h).bytes_from_os, 6 * RC_ARENA_SIZE);
+        nkept = 0;
+        rc_heap_destroy(h);
+    }
+
+    /* no pairs where the setting says none: RC_HUGE_OFF, or "0" in the
+     * environment under RC_HUGE_DEFAULT */
+    for (int k = 0; k < 2; k++) {
+        if (k)
+            setenv("RCGC_HUGE_PAGES", "0", 1);
+        h = auto_heap(k ? RC_HUGE_DEFAULT : RC_HUGE_OFF, 2, 0);
+        if (!CHECK_NOT_NULL(h))
+            continue;
+        CHECK_EQ(grow_big(h, 7), 7);
+        CHECK_MSG(test_stats(h).bytes_from_os == 7 * RC_ARENA_SIZE, "case %d paired", k);
+        CHECK_EQ(test_stats(h).arena_bytes_ahead, 0);
+        nkept = 0;
+        rc_heap_destroy(h);
+    }
+    unsetenv("RCGC_HUGE_PAGES");
+
+    /* a pair that would pass the cap is not mapped: single arenas up to it,
+     * then an ordinary failure, and the heap stays usable */
+    h = auto_heap(RC_HUGE_AUTO, 6, 7 * RC_ARENA_SIZE);
+    if (CHECK_NOT_NULL(h)) {
+        CHECK_EQ(grow_big(h, 100), 7);
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.bytes_from_os, 7 * RC_ARENA_SIZE);
+        CHECK_EQ(st.arena_bytes_ahead, 0);
+        CHECK_GE(st.failed_allocs, 1);
+        CHECK_NULL(rc_malloc(h, BIG));
+        rc_free(kept[--nkept]);
+        void *p = rc_malloc(h, BIG);
+        if (CHECK_NOT_NULL(p))
+            kept[nkept++] = p;
+        free_kept();
+        CHECK_LE(test_stats(h).bytes_from_os, RC_ARENA_SIZE);
+        rc_heap_destroy(h);
+    }
+
+    if (saved_copy)
+        setenv("RCGC_HUGE_PAGES", saved_copy, 1);
+    free(saved_copy);
+}
+
 static void test_huge_ignored_with_hooks(void) {
     rc_heap *h = pool_heap(RC_HUGE_ON, 0, &lazy_hooks);
     if (!CHECK_NOT_NULL(h))
@@ -524,6 +624,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_huge_auto_pairs_past_threshold);
     RUN_TEST(test_huge_pairs_respect_cap);
     RUN_TEST(test_huge_pages_setting);
+    RUN_TEST(test_huge_auto_arenas_config);
     RUN_TEST(test_huge_ignored_with_hooks);
     return check_summary();
 }

@@ -105,10 +105,11 @@ typedef enum rc_alloc_mode {
  *  pause in that growth step.
  *
  *  RC_HUGE_AUTO, the default, takes huge pairs only once a heap holds
- *  RC_HUGE_AUTO_AFTER arenas (64 MiB): there the arena mapped ahead is under
- *  2% of what the heap holds and the TLB gain is largest, while small heaps
- *  keep the RSS of small pages.  Ignored with custom raw hooks, and where
- *  the kernel has no huge pages. */
+ *  RC_HUGE_AUTO_AFTER arenas (64 MiB), or rc_heap_config.huge_auto_arenas
+ *  if set: there the arena mapped ahead is under 2% of what the heap holds
+ *  and the TLB gain is largest, while small heaps keep the RSS of small
+ *  pages.  Ignored with custom raw hooks, and where the kernel has no huge
+ *  pages. */
 typedef enum rc_huge_pages {
     RC_HUGE_DEFAULT = 0,
     RC_HUGE_OFF = 1,
@@ -116,7 +117,8 @@ typedef enum rc_huge_pages {
     RC_HUGE_AUTO = 3
 } rc_huge_pages;
 
-/** RC_HUGE_AUTO considers huge pairs once a heap holds this many arenas. */
+/** RC_HUGE_AUTO considers huge pairs once a heap holds this many arenas
+ *  (unless rc_heap_config.huge_auto_arenas says otherwise). */
 #define RC_HUGE_AUTO_AFTER 64
 
 /** Raw memory hooks: route every byte a heap takes from the system.
@@ -187,6 +189,14 @@ typedef struct rc_heap_config {
                                       busy) is kept for reuse before it goes back, in
                                       milliseconds, checked when the heap frees:
                                       0 = RC_IDLE_ARENA_MS_DEFAULT; negative = at once */
+    unsigned huge_auto_arenas;   /**< with RC_HUGE_AUTO: the arenas a heap holds before
+                                      it grows in huge-page pairs; 0 = RC_HUGE_AUTO_AFTER.
+                                      For a client whose heaps are mid-sized and touched
+                                      at random (TLB-bound), at the price of up to one
+                                      arena held ahead (RSS).  Pairs are only ever taken
+                                      by a heap that already holds 4 arenas, so 1 to 4
+                                      act as RC_HUGE_ON.  Ignored with RC_HUGE_ON and
+                                      RC_HUGE_OFF (the environment's 1 and 0 included). */
 } rc_heap_config;
 
 /** The default of rc_heap_config.idle_arena_ms. */

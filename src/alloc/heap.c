@@ -197,10 +197,10 @@ static void partner_release(rc_heap *h) {
 }
 
 /* Whether a growing heap's next arena comes with a partner (see rc_huge_pages
- * in heap.h): always with RC_HUGE_ON, past RC_HUGE_AUTO_AFTER arenas with
- * RC_HUGE_AUTO. */
+ * in heap.h): always with RC_HUGE_ON, past h->huge_after arenas
+ * (RC_HUGE_AUTO_AFTER unless the config said) with RC_HUGE_AUTO. */
 static bool grow_in_pairs(const rc_heap *h) {
-    return h->huge == RC_HUGE_ON || (h->huge == RC_HUGE_AUTO && h->narenas >= RC_HUGE_AUTO_AFTER);
+    return h->huge == RC_HUGE_ON || (h->huge == RC_HUGE_AUTO && h->narenas >= h->huge_after);
 }
 
 /* Memory for one new arena, already counted in bytes_os; NULL when the OS or
@@ -1211,6 +1211,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
     h->mode = conf.mode == RC_MODE_DEFAULT ? mode_from_env() : conf.mode;
     h->huge = (uint8_t)(conf.huge_pages == RC_HUGE_DEFAULT ? huge_pages_from_env()
                                                            : conf.huge_pages);
+    h->huge_after = conf.huge_auto_arenas ? conf.huge_auto_arenas : RC_HUGE_AUTO_AFTER;
     h->valgrind = RC_RUNNING_ON_VALGRIND();
     h->instrumented = h->mode != RC_MODE_POOL || h->valgrind || RC_ASAN;
     h->max_bytes = conf.max_bytes;

@@ -273,6 +273,7 @@ struct rc_heap {
     void *partner;                         /* mapped, not yet an arena (heap.c) */
     bool partner_populated;                /* ... and its pages are resident */
     uint8_t huge;                          /* RC_HUGE_OFF, _ON or _AUTO (resolved) */
+    size_t huge_after;                     /* RC_HUGE_AUTO pairs from this many arenas */
     rc_large *large;                       /* all live large blocks */
 
     rc_raw_hooks hooks;
