@@ -4,15 +4,17 @@
  *
  * info word of every object header:
  *
- *    31   26 25 24 23            16 15 14                  0
- *   +-------+--+--+----------------+--+---------------------+
- *   | 0x29  |RT|CL|  flags         |G1| type index in heap  |
- *   +-------+--+--+----------------+--+---------------------+
+ *    31  27 26 25 24 23            16 15 14                  0
+ *   +------+--+--+--+----------------+--+---------------------+
+ *   | 0x14 |OA|RT|CL|  flags         |G1| type index in heap  |
+ *   +------+--+--+--+----------------+--+---------------------+
  *   (G1: the object is in generation 1; CL: between a collection's two
  *   marking passes, the object refers to nothing in the examined set; RT:
- *   during a collection's first pass, the object was taken for a root)
+ *   during a collection's first pass, the object was taken for a root; OA:
+ *   the object's block is outside every arena, a large block or a block of
+ *   a malloc-mode or instrumented heap)
  *
- * The 6-bit tag (0xA4 in the top byte) marks a live header; a freed
+ * The 5-bit tag (0xA0 in the top byte) marks a live header; a freed
  * object's info is zeroed, so a reference-debug build recognises a use
  * after free.
  *
@@ -30,8 +32,8 @@
 #include "alloc/internal.h"
 #include "rcgc/object.h"
 
-#define RC_INFO_TAG 0xA4000000u
-#define RC_INFO_TAG_MASK 0xFC000000u
+#define RC_INFO_TAG 0xA0000000u
+#define RC_INFO_TAG_MASK 0xF8000000u
 #define RC_INFO_TYPE_MASK 0x00007FFFu
 #define RC_OF_GC (1u << 16)        /* has a GC head */
 #define RC_OF_FINALIZED (1u << 17) /* finalize has run */
@@ -44,9 +46,12 @@
 #define RC_OF_GEN1 (1u << 15)       /* in generation 1 (gc layer) */
 #define RC_OF_CHILDLESS (1u << 24)  /* refers to nothing in the set being marked (gc layer) */
 #define RC_OF_ROOTED (1u << 25)     /* taken for a root by the first marking pass (gc layer) */
+/* The block is outside every arena: set at birth, so that a death need not
+ * ask the arena map where the block is. */
+#define RC_OF_OUTSIDE_ARENAS (1u << 26)
 _Static_assert(((RC_OF_GC | RC_OF_FINALIZED | RC_OF_TRACKED | RC_OF_COLLECTING | RC_OF_FROZEN |
                  RC_OF_WEAKREFD | RC_OF_UNREACHABLE | RC_OF_OLD | RC_OF_GEN1 | RC_OF_CHILDLESS |
-                 RC_OF_ROOTED) &
+                 RC_OF_ROOTED | RC_OF_OUTSIDE_ARENAS) &
                 (RC_INFO_TAG_MASK | RC_INFO_TYPE_MASK)) == 0,
                "flag bits must not overlap the tag or the type index");
 #define RC_MAX_TYPES 0x7FFFu

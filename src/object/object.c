@@ -140,7 +140,10 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     if (!block)
         return NULL;
     memset(block, 0, n); /* exactly n: a debug-mode guard follows byte n */
-    void *o = init_object(st, block, prefix, birth_info(idx, t));
+    uint32_t info = birth_info(idx, t);
+    if (!rc_arena_map_test(block))
+        info |= RC_OF_OUTSIDE_ARENAS;
+    void *o = init_object(st, block, prefix, info);
     if (gc && !rc__gc_track_new(h, o)) {
         st->live_of[idx]--;
         RC_OBJHEAD(o)->info = 0;
@@ -443,14 +446,14 @@ void rc__dealloc(void *o) {
      * dealloc_container and dealloc_slow, which run user code, set it to 0
      * first, so that a stray decref during finalize or destroy cannot free o
      * again. */
-    if (RC_UNLIKELY(!rc_arena_map_test(o))) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+    uint32_t info = hd->info;
+    if (RC_UNLIKELY(info & RC_OF_OUTSIDE_ARENAS)) { /* the header says: no map lookup */
         dealloc_outside_arenas(o);
         return;
     }
     rc_arena *a = (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
-    rc_objhead *hd = RC_OBJHEAD(o);
     rc_objstate *st = rc_heap_layer(a->heap, RC_LAYER_OBJECT);
-    uint32_t info = hd->info;
     unsigned tf = st->tflags[info & RC_INFO_TYPE_MASK];
     if (RC_LIKELY(!(info & RC_OF_WEAKREFD))) {
         if (RC_LIKELY(tf == RC_TF_LEAF)) {
