@@ -300,7 +300,7 @@ static inline uint32_t excluded_bits(int gen) {
  * it referred to it): its gc_refs start from its count.  (The proving loop
  * of update_and_subtract does this itself, taking the object for a root:
  * see "Proof by scan order" below.) */
-RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, uintptr_t *sum, bool bwd) {
+RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, uint64_t *sum, bool bwd) {
     if (!(hd->info & RC_OF_COLLECTING)) {
         set_refs(g, bwd, hd->refcnt);
         *sum += hd->refcnt;
@@ -313,7 +313,7 @@ RC_INLINE void touch(rc_objhead *hd, rc_gchead *g, uintptr_t *sum, bool bwd) {
  * *unproven (looked at only while `prove`: once unproven, pass 1 goes on
  * without the roots).  *sum follows the sum of every gc_refs written (see
  * "All garbage" below). */
-RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, uintptr_t *sum,
+RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, uint64_t *sum,
                               bool prove, bool bwd) {
     if (!child)
         return false;
@@ -325,7 +325,7 @@ RC_INLINE bool subtract_child(void *child, uint32_t excluded, bool *unproven, ui
     if (!(info & RC_OF_COLLECTING)) { /* first touch: its count, less this reference */
         hd->info = info | RC_OF_COLLECTING;
         set_refs(g, bwd, (uintptr_t)hd->refcnt - 1); /* >= 0: this reference */
-        *sum += (uintptr_t)hd->refcnt - 1;
+        *sum += (uint64_t)hd->refcnt - 1;
     } else {
         uintptr_t refs = refs_of(g, bwd);
         if (refs > 0) { /* a traverse reporting more than the count is a bug; do not wrap */
@@ -342,7 +342,7 @@ typedef struct subtract_arg {
     uint32_t excluded;
     bool any;      /* some reference of the object led into the set */
     bool unproven; /* as subtract_child's */
-    uintptr_t sum; /* as subtract_child's */
+    uint64_t sum;  /* as subtract_child's */
 } subtract_arg;
 
 static void visit_subtract_set_fwd(void *child, void *arg) {
@@ -358,7 +358,7 @@ static void visit_subtract_set_bwd(void *child, void *arg) {
 /* One object of pass 1 once it is unproven: touched without the root
  * bookkeeping, its references subtracted. */
 RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t excluded,
-                            uintptr_t *sum, bool bwd) {
+                            uint64_t *sum, bool bwd) {
     void *o = RC_FROM_GCHEAD(g);
     rc_objhead *hd = RC_OBJHEAD(o);
     bool unproven = false; /* not looked at */
@@ -387,11 +387,11 @@ RC_INLINE void subtract_one(const rc_type *const *types, rc_gchead *g, uint32_t 
  * answer still holds there (containers of atomic values, and the leaves of
  * every tree, are the common case).  Pass 2 clears the bit. */
 RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int gen,
-                                    bool *unproven_out, uintptr_t *sum_out, bool bwd) {
+                                    bool *unproven_out, uint64_t *sum_out, bool bwd) {
     uint32_t excluded = excluded_bits(gen);
     size_t n = 0;
     bool unproven = false;
-    uintptr_t sum = 0;
+    uint64_t sum = 0; /* 64 bits on every target: a count of 2^32 per object cannot wrap it */
     rc_gchead *g = *scan_link(list, bwd);
     if (g == list) { /* st is NULL in a heap that never had an object */
         *unproven_out = false;
@@ -766,11 +766,11 @@ failed:
 
 /* The two passes in each direction, each compiled on its own. */
 static RC_NOINLINE size_t subtract_fwd(const rc_objstate *st, rc_gchead *list, int gen,
-                                       bool *unproven, uintptr_t *sum) {
+                                       bool *unproven, uint64_t *sum) {
     return update_and_subtract(st, list, gen, unproven, sum, false);
 }
 static RC_NOINLINE size_t subtract_bwd(const rc_objstate *st, rc_gchead *list, int gen,
-                                       bool *unproven, uintptr_t *sum) {
+                                       bool *unproven, uint64_t *sum) {
     return update_and_subtract(st, list, gen, unproven, sum, true);
 }
 static RC_NOINLINE bool prove_fwd(const rc_objstate *st, rc_gchead *list, int gen,
@@ -854,7 +854,7 @@ static size_t mark(rc_gcstate *gs, const rc_objstate *st, int gen, rc_gchead *yo
     uint32_t set_bits = gen >= 1 ? RC_OF_OLD : RC_OF_GEN1;
     size_t kept, moved;
     bool unproven;
-    uintptr_t sum;
+    uint64_t sum;
     bool bwd = gs->scan_newest_first[gen];
     if (finalizers)
         *finalizers = false;
