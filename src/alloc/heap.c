@@ -638,37 +638,57 @@ static size_t cache_return_blocks(rc_heap *h, unsigned c, size_t count) {
     rc_cache *k = &h->cache[c];
     size_t returned = 0;
     while (count && k->head) {
-        rc_block *first = k->head, *last = first, *nx, *nx2;
-        /* same pool: the address differs from first's below the pool bits
-         * only (a NULL link differs above them, and ends the run too).  The
-         * budget counts down, so the loop keeps no count of its own, and
-         * two blocks a turn, so that `last` needs no register copy (blocks
-         * freed by a collection: 10 -> 6.5 instructions per block). */
-        uintptr_t pool = (uintptr_t)first >> RC_POOL_SHIFT;
+        rc_block *first = k->head, *last = first, *n1, *n2, *n3, *n4;
+        /* Same pool: x + off, with off = minus the pool's start, is below
+         * RC_POOL_SIZE (a NULL link is far above, and ends the run too); the
+         * compiler makes the sum one lea, which leaves x in its register.
+         * The budget counts down, so the loop keeps no count of its own,
+         * and four blocks a turn, so that `last` needs no register copy and
+         * the budget is tested once per four (blocks freed by a collection:
+         * 10 -> 6.5 instructions per block with two a turn and a shift,
+         * -> 4.9 with this). */
+        uintptr_t off = -((uintptr_t)first & ~(uintptr_t)(RC_POOL_SIZE - 1));
+        __asm__("" : "+r"(off)); /* an opaque addend: lea, not mov and sub */
+#define IN_POOL(x) ((uintptr_t)(x) + off < RC_POOL_SIZE)
         size_t left = count - 1;
-        while (left >= 2) {
-            nx = last->next;
-            if (((uintptr_t)nx >> RC_POOL_SHIFT) != pool)
+        while (left >= 4) {
+            n1 = last->next;
+            if (!IN_POOL(n1))
                 goto run_end;
-            nx2 = nx->next;
-            if (((uintptr_t)nx2 >> RC_POOL_SHIFT) != pool) {
-                last = nx;
-                left--;
+            n2 = n1->next;
+            if (!IN_POOL(n2)) {
+                last = n1;
+                left -= 1;
                 goto run_end;
             }
-            last = nx2;
-            left -= 2;
+            n3 = n2->next;
+            if (!IN_POOL(n3)) {
+                last = n2;
+                left -= 2;
+                goto run_end;
+            }
+            n4 = n3->next;
+            if (!IN_POOL(n4)) {
+                last = n3;
+                left -= 3;
+                goto run_end;
+            }
+            last = n4;
+            left -= 4;
         }
-        if (left && ((uintptr_t)(nx = last->next) >> RC_POOL_SHIFT) == pool) {
-            last = nx;
+        while (left && IN_POOL(n1 = last->next)) {
+            last = n1;
             left--;
         }
+#undef IN_POOL
     run_end:;
         size_t n = count - left;
         k->head = last->next;
         returned += n;
         count -= n;
-        rc_pool *p = rc_pool_of(rc_arena_map_lookup(first), first);
+        /* a cached block is in one of the heap's arenas: no map lookup */
+        rc_arena *a = (rc_arena *)((uintptr_t)first & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+        rc_pool *p = rc_pool_of(a, first);
         last->next = p->free;
         p->free = first;
         if (p->full) {

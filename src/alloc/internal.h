@@ -331,9 +331,12 @@ extern __attribute__((visibility("hidden"))) _Atomic uint64_t rc_arena_bits[RC_M
 /* Is p in an arena?  One load, from an address computed from p alone. */
 RC_INLINE bool rc_arena_map_test(const void *p) {
     uintptr_t a = (uintptr_t)p;
-    if (RC_UNLIKELY(a >> RC_MAP_ADDRESS_BITS))
+    /* the word's index tells whether p lies beyond the map: one shift for
+     * both (an instruction fewer than testing the high bits first) */
+    uintptr_t i = a >> (RC_ARENA_SHIFT + 6);
+    if (RC_UNLIKELY(i >= RC_MAP_WORDS))
         return false;
-    uint64_t w = atomic_load_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)], memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&rc_arena_bits[i], memory_order_acquire);
     return (w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1;
 }
 
