@@ -139,20 +139,31 @@ void rc__gc_report_freed(rc_heap *h, void *o) {
  * left them (pass 2, which would have cleared them, did not run). */
 #define RC_OF_BULK_CLEARS (RC_OF_COLLECTING | RC_OF_OLD | RC_OF_ROOTED | RC_OF_CHILDLESS)
 
-/* The frontier takes the next object of the chain: its `prev` link is
- * restored, and the object the frontier leaves behind sheds the marking's
- * bits (RC_OF_COLLECTING among them), so that its death or untracking takes
- * the common path.  False at the chain's end. */
-static bool bulk_advance(rc_gcstate *gs) {
-    rc_gchead *f = gs->bulk_front, *chain = gs->bulk_chain;
-    rc_gchead *n = f->next;
-    if (n == chain)
-        return false;
-    n->prev = f;
-    if (f != chain)
+/* The frontier f moves on by up to k objects of the chain (fewer at its
+ * end): each object it reaches has its `prev` link restored, and each it
+ * leaves behind sheds the marking's bits (RC_OF_COLLECTING among them), so
+ * that its death or untracking takes the common path.  f is an object, not
+ * the sentinel (see bulk_start).  Returns where it stops. */
+RC_INLINE rc_gchead *bulk_steps(rc_gchead *f, rc_gchead *chain, int k) {
+    for (; k > 0; k--) {
+        rc_gchead *n = f->next;
+        if (n == chain)
+            break;
+        n->prev = f;
         RC_OBJHEAD(RC_FROM_GCHEAD(f))->info &= ~RC_OF_BULK_CLEARS;
-    gs->bulk_front = n;
-    return true;
+        f = n;
+    }
+    return f;
+}
+
+/* The frontier f, moved off the chain's sentinel (which has no header) to
+ * the chain's first object if it is there; the chain is not empty. */
+RC_INLINE rc_gchead *bulk_start(rc_gchead *f, rc_gchead *chain) {
+    if (f != chain)
+        return f;
+    f = chain->next;
+    f->prev = chain;
+    return f;
 }
 
 /* g, an object of the set still carrying RC_OF_COLLECTING, is about to
@@ -162,9 +173,12 @@ static bool bulk_advance(rc_gcstate *gs) {
  * frontier steps back to its predecessor, which takes RC_OF_COLLECTING
  * again so that its own leaving comes here too. */
 static void bulk_leave(rc_gcstate *gs, rc_gchead *g) {
-    if (g->prev == NULL)
-        while (gs->bulk_front != g)
-            bulk_advance(gs);
+    if (g->prev == NULL) {
+        rc_gchead *f = bulk_start(gs->bulk_front, gs->bulk_chain);
+        while (f != g)
+            f = bulk_steps(f, gs->bulk_chain, 1);
+        gs->bulk_front = f;
+    }
     if (g == gs->bulk_front) {
         rc_gchead *p = g->prev;
         gs->bulk_front = p;
@@ -173,19 +187,27 @@ static void bulk_leave(rc_gcstate *gs, rc_gchead *g) {
     }
 }
 
+/* o (info: its header's) leaves its generation's list, dying or untracked:
+ * a taken-off object of the oldest generation is uncounted from old_count,
+ * unless it is in the set of a bulk deletion, where its RC_OF_OLD counts
+ * for nothing (old_count counts the survivors, and it is none) and its
+ * place in the chain is settled instead. */
+static void leave_count(rc_gcstate *gs, void *o, uint32_t info) {
+    if ((info & RC_OF_COLLECTING) && gs->bulk_front)
+        bulk_leave(gs, RC_GCHEAD(o));
+    else if (info & RC_OF_OLD)
+        gs->old_count--;
+}
+
 /* A dying object that a collection is examining or freeing (RC_OF_COLLECTING)
  * while gs->deleting: reported when RC_GC_DEBUG_COLLECTABLE asks for it, its
- * place in a bulk deletion's chain settled first.  (Its RC_OF_OLD counts for
- * nothing then: old_count counts the survivors, and it is none.) */
+ * place in a bulk deletion's chain settled first (leave_count). */
 void rc__gc_detach_dying_rare(rc_heap *h, void *o) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     rc_objhead *hd = RC_OBJHEAD(o);
     uint32_t info = hd->info;
+    leave_count(gs, o, info);
     rc_gchead *g = RC_GCHEAD(o);
-    if (gs->bulk_front)
-        bulk_leave(gs, g);
-    else if (info & RC_OF_OLD)
-        gs->old_count--;
     g->prev->next = g->next;
     g->next->prev = g->prev;
     hd->info = info & ~RC_OF_GC_STATE;
@@ -209,13 +231,8 @@ void rc_gc_untrack(void *o) {
         return;
     rc_objhead *hd = RC_OBJHEAD(o);
     if (hd->info & RC_OF_TRACKED) {
-        if (hd->info & (RC_OF_OLD | RC_OF_COLLECTING)) {
-            rc_gcstate *gs = rc_heap_layer(rc_heap_of(o), RC_LAYER_GC);
-            if ((hd->info & RC_OF_COLLECTING) && gs->bulk_front)
-                bulk_leave(gs, RC_GCHEAD(o)); /* its RC_OF_OLD counts for nothing */
-            else if (hd->info & RC_OF_OLD)
-                gs->old_count--;
-        }
+        if (hd->info & (RC_OF_OLD | RC_OF_COLLECTING))
+            leave_count(rc_heap_layer(rc_heap_of(o), RC_LAYER_GC), o, hd->info);
         gclist_unlink(RC_GCHEAD(o));
         hd->info &= ~RC_OF_GC_STATE;
     }
@@ -986,20 +1003,6 @@ static bool garbage_append(rc_heap *h, rc_gcstate *gs, void *o) {
     return true;
 }
 
-/* The frontier f moves on by up to k objects of the chain (fewer at its
- * end), as bulk_advance does one; returns where it stops. */
-RC_INLINE rc_gchead *bulk_steps(rc_gchead *f, rc_gchead *chain, int k) {
-    for (; k > 0; k--) {
-        rc_gchead *n = f->next;
-        if (n == chain)
-            break;
-        n->prev = f;
-        RC_OBJHEAD(RC_FROM_GCHEAD(f))->info &= ~RC_OF_BULK_CLEARS;
-        f = n;
-    }
-    return f;
-}
-
 /* A bulk deletion's loop, about to clear g (the chain's first object).
  * The frontier must be at least two objects past g, so that the deaths the
  * clear causes nearby (g's own, and its successor's: a 2-cycle) find their
@@ -1018,11 +1021,7 @@ RC_INLINE void bulk_ahead(rc_gcstate *gs, rc_gchead *g) {
         gs->bulk_front = bulk_steps(f, chain, 2);
         return;
     }
-    if (f == chain) { /* the start: the sentinel has no header */
-        f = chain->next;
-        f->prev = chain;
-    }
-    gs->bulk_front = bulk_steps(f, chain, RC_BULK_STRIDE); /* past g and its successor */
+    gs->bulk_front = bulk_steps(bulk_start(f, chain), chain, RC_BULK_STRIDE); /* past g and its successor */
 }
 
 /* g, the chain's first object, leaves it alive (it survived its clear, or
