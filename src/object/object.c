@@ -319,6 +319,14 @@ RC_INLINE void destroy_and_free(rc_objstate *st, void *o, rc_arena *a) {
     destroy_and_free_as(st, o, a, false);
 }
 
+/* The arena of o's block, or NULL for one outside every arena: the header
+ * says which (RC_OF_OUTSIDE_ARENAS), no map lookup. */
+RC_INLINE rc_arena *arena_of_object(const void *o) {
+    if (rc_info(o) & RC_OF_OUTSIDE_ARENAS)
+        return NULL;
+    return (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
+}
+
 /* Put o on the work list; false if there is no room (then the caller frees
  * it at once, recursing). */
 static bool defer(rc_objstate *st, void *o) {
@@ -355,7 +363,7 @@ RC_NOINLINE static void drain(rc_objstate *st) {
         } else {
             break;
         }
-        destroy_and_free(st, o, rc_arena_map_lookup(o));
+        destroy_and_free(st, o, arena_of_object(o));
     }
     st->drain_depth = 0;
     if (st->pending_cap > 4096) { /* do not keep a huge stack around */
