@@ -646,7 +646,8 @@ static size_t cache_return_blocks(rc_heap *h, unsigned c, size_t count) {
          * and four blocks a turn, so that `last` needs no register copy and
          * the budget is tested once per four (blocks freed by a collection:
          * 10 -> 6.5 instructions per block with two a turn and a shift,
-         * -> 4.9 with this). */
+         * -> 4.9 with this).  The four steps are written out: as a loop of
+         * four, gcc keeps it a loop (gc_collect 100K 22.96 -> 23.81 M). */
         uintptr_t off = -((uintptr_t)first & ~(uintptr_t)(RC_POOL_SIZE - 1));
         __asm__("" : "+r"(off)); /* an opaque addend: lea, not mov and sub */
 #define IN_POOL(x) ((uintptr_t)(x) + off < RC_POOL_SIZE)
