@@ -132,15 +132,21 @@ static const rc_raw_hooks lazy_hooks = {
     .large_free = lazy_large_free,
 };
 
-/* A pool-mode heap with the given huge-page setting, cap and hooks (NULL:
- * the default ones). */
-static rc_heap *pool_heap(rc_huge_pages huge, size_t max_bytes, const rc_raw_hooks *hooks) {
+/* The configuration of a pool-mode heap with the given huge-page setting,
+ * cap and hooks (NULL: the default ones). */
+static rc_heap_config pool_config(rc_huge_pages huge, size_t max_bytes, const rc_raw_hooks *hooks) {
     rc_heap_config cfg;
     rc_heap_config_init(&cfg);
     cfg.mode = RC_MODE_POOL;
     cfg.huge_pages = huge;
     cfg.max_bytes = max_bytes;
     cfg.hooks = hooks;
+    return cfg;
+}
+
+/* A heap of pool_config. */
+static rc_heap *pool_heap(rc_huge_pages huge, size_t max_bytes, const rc_raw_hooks *hooks) {
+    rc_heap_config cfg = pool_config(huge, max_bytes, hooks);
     return rc_heap_new(&cfg);
 }
 
@@ -506,12 +512,8 @@ static void test_huge_auto_pairs_past_threshold(void) {
  * decide whether there are pairs at all), the cap still holds, and the
  * partner goes back when the heap shrinks. */
 static rc_heap *auto_heap(rc_huge_pages huge, unsigned after, size_t max_bytes) {
-    rc_heap_config cfg;
-    rc_heap_config_init(&cfg);
-    cfg.mode = RC_MODE_POOL;
-    cfg.huge_pages = huge;
+    rc_heap_config cfg = pool_config(huge, max_bytes, NULL);
     cfg.huge_auto_arenas = after;
-    cfg.max_bytes = max_bytes;
     return rc_heap_new(&cfg);
 }
 
