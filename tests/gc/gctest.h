@@ -305,7 +305,7 @@ static inline void gct_release_garbage(rc_heap *h) {
     for (size_t i = 0; i < rc_gc_garbage_count(h); i++) {
         void *o = rc_gc_garbage_get(h, i);
         const rc_type *t = rc_type_of(o);
-        if (t == &tnode_type || t == &tfin_type || t == &tnoclear_type)
+        if (t == &tnode_type || t == &rnode_type || t == &tfin_type || t == &tnoclear_type)
             tn_destroy(o);
     }
     rc_gc_garbage_clear(h);
@@ -377,6 +377,24 @@ static inline const char *gct_read_file(FILE *f) {
     if (end >= 0)
         fseek(f, end, SEEK_SET);
     return buf;
+}
+
+/* rc_gc_collect(h, gen) with the debug flags RC_GC_DEBUG_STATS | flags,
+ * their output going to a temporary file; *found its result.  Returns the
+ * output (gct_read_file's buffer: good until its next call). */
+static inline const char *gct_collect_debug(rc_heap *h, int gen, unsigned flags,
+                                            intptr_t *found) {
+    FILE *f = tmpfile();
+    if (!f) {
+        fprintf(stderr, "tmpfile failed\n");
+        exit(2);
+    }
+    rc_gc_set_debug(h, RC_GC_DEBUG_STATS | flags, f);
+    *found = rc_gc_collect(h, gen);
+    rc_gc_set_debug(h, 0, NULL);
+    const char *out = gct_read_file(f);
+    fclose(f);
+    return out;
 }
 
 /* Number of lines of text that contain needle. */

@@ -23,22 +23,13 @@ enum { MARKED, FIRST_PASS, QUICK };
 /* rc_gc_collect(h, gen), and how it settled reachability (MARKED,
  * FIRST_PASS, QUICK), read from the STATS output; *found its result. */
 static int collect_how(rc_heap *h, int gen, intptr_t *found) {
-    FILE *f = tmpfile();
-    if (!f) {
-        fprintf(stderr, "tmpfile failed\n");
-        exit(2);
-    }
-    rc_gc_set_debug(h, RC_GC_DEBUG_STATS, f);
-    *found = rc_gc_collect(h, gen);
-    rc_gc_set_debug(h, 0, NULL);
-    const char *out = gct_read_file(f);
+    const char *out = gct_collect_debug(h, gen, 0, found);
     int how = MARKED;
     if (strstr(out, "proved by scan order (first pass)"))
         how = FIRST_PASS;
     else if (strstr(out, "proved by scan order (quick proof)"))
         how = QUICK;
     CHECK_LE(gct_count_lines(out, "proved by scan order"), 1);
-    fclose(f);
     return how;
 }
 
