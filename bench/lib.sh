@@ -10,7 +10,9 @@ median() {
 }
 
 # rusage_run PROG ARGS...: one run of a client host (rcgc-lua, rcgc-sqlite)
-# with --rusage; prints "wall cpu maxrss_kib".  A failed run stops the
+# with --rusage; prints "wall cpu maxrss_kib anon_kib" (anon_kib: the
+# process's anonymous memory while the client still holds its data,
+# examples/common/host.h host_anon_kib).  A failed run stops the
 # script with its output.  BENCH_CPU=N pins the run to CPU N (taskset): on
 # a VM whose CPUs differ in speed from one process to the next (seen here:
 # 2026-12-07, one of two vCPUs 1.5x slower at times), both sides of a
@@ -28,7 +30,44 @@ rusage_run() {
   fi
   echo "$out" | awk '/rusage/ {
       for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      printf "%s %.3f %s\n", v["wall_s"], v["user_s"] + v["sys_s"], v["maxrss_kib"] }'
+      printf "%s %.3f %s %s\n", v["wall_s"], v["user_s"] + v["sys_s"], v["maxrss_kib"], v["anon_kib"] }'
+}
+
+# The header of compare_pairs' rows; $1: what the first column names,
+# $2: what the C library's allocator is called in the headings (libc).
+compare_header() {
+  printf '%-12s %10s %10s %6s   %10s %10s %6s   %10s %10s %6s   %10s %10s %6s\n' "$1" \
+    "rcgc s" "$2 s" ratio "rcgc cpu" "$2 cpu" ratio \
+    "rcgc KiB" "$2 KiB" ratio "rcgc anon" "$2 anon" ratio
+}
+
+# compare_pairs LABEL RUNS RUN_FN: RUNS pairs of runs, rcgc and the C
+# library's allocator, alternating which goes first so that neither always
+# does; `RUN_FN i rcgc|system` makes run i with that allocator and prints
+# rusage_run's line.  Prints one row: the median wall and CPU times, their
+# ratios system/rcgc (above 1: rcgc faster), the median peak RSS and the
+# median anonymous memory with their ratios rcgc/system (below 1: rcgc
+# smaller).
+compare_pairs() {
+  local label=$1 runs=$2 run_fn=$3 i a t c m n order
+  local rw=() rc=() rm=() rn=() sw=() sc=() sm=() sn=()
+  for ((i = 1; i <= runs; i++)); do
+    if ((i % 2)); then order="rcgc system"; else order="system rcgc"; fi
+    for a in $order; do
+      read -r t c m n < <("$run_fn" "$i" "$a")
+      if [ "$a" = rcgc ]; then
+        rw+=("$t") rc+=("$c") rm+=("$m") rn+=("$n")
+      else
+        sw+=("$t") sc+=("$c") sm+=("$m") sn+=("$n")
+      fi
+    done
+  done
+  awk -v w="$label" -v rw="$(median "${rw[@]}")" -v sw="$(median "${sw[@]}")" \
+      -v rc="$(median "${rc[@]}")" -v sc="$(median "${sc[@]}")" \
+      -v rm="$(median "${rm[@]}")" -v sm="$(median "${sm[@]}")" \
+      -v rn="$(median "${rn[@]}")" -v sn="$(median "${sn[@]}")" 'BEGIN {
+    printf "%-12s %10.3f %10.3f %5.2fx   %10.3f %10.3f %5.2fx   %10d %10d %6.3f   %10d %10d %6.3f\n",
+      w, rw, sw, sw / rw, rc, sc, sc / rc, rm, sm, rm / sm, rn, sn, (sn > 0 ? rn / sn : 0) }'
 }
 
 # find_lib SONAME...: print the path of the first soname that is installed.

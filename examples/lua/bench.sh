@@ -9,7 +9,12 @@
 # run to CPU N (bench/lib.sh, rusage_run).  WORKLOADS="a b" picks
 # workloads; SIZE passes a size argument to each.
 # Prints, per workload, the median wall and CPU (user+sys) times, the ratio
-# system/rcgc (above 1: rcgc faster) and the median peak RSS of each.
+# system/rcgc (above 1: rcgc faster), the median peak RSS of each and the
+# median anonymous memory at the script's end, before lua_close (bench/lib.sh,
+# compare_pairs).  The peak also counts pages of the program's files, which
+# move it by up to +-100 KiB between runs of either allocator on the small
+# workloads (examples/common/host.h, host_anon_kib); the anonymous memory
+# is what the allocators hold.
 #
 # Peak RSS depends on where Lua's collection cycles fall relative to the
 # program's own peak, and a few bytes more or less in any allocation move
@@ -38,35 +43,21 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=../../bench/lib.sh
 . "$here/../../bench/lib.sh"
 
-# one run: prints "wall cpu maxrss_kib"
-one() { rusage_run "$lua" "$@"; }
+# run_one I rcgc|system: run I of workload $w (the script reached through a
+# path I characters longer, see above), with --alloc=rcgc or --alloc=libc
+run_one() {
+  local pad alloc=rcgc
+  pad="$tmp/$(printf '%*s' "$1" '' | tr ' ' p)"
+  [ -e "$pad/w" ] || { mkdir -p "$pad" && ln -s "$here/workloads" "$pad/w"; }
+  [ "$2" = system ] && alloc=libc
+  # shellcheck disable=SC2086 # $size: empty or one number
+  rusage_run "$lua" --alloc=$alloc "$pad/w/$w.lua" $size
+}
 
-echo "rcgc-lua benchmark: $runs runs each, medians; ratio = system / rcgc (above 1: rcgc faster)"
+echo "rcgc-lua benchmark: $runs runs each, medians; time ratios system / rcgc (above 1: rcgc faster),"
+echo "memory ratios rcgc / system (below 1: rcgc smaller); anon: anonymous memory at the script's end"
 echo "binary: $lua"
-printf '%-12s %9s %9s %6s   %9s %9s %6s   %10s %10s %6s\n' workload "rcgc s" "system s" ratio \
-  "rcgc cpu" "sys cpu" ratio "rcgc KiB" "system KiB" ratio
+compare_header workload libc
 for w in $workloads; do
-  rw=() rc=() rm=() sw=() sc=() sm=()
-  for ((i = 1; i <= runs; i++)); do
-    pad="$tmp/$(printf '%*s' "$i" '' | tr ' ' p)"
-    [ -e "$pad/w" ] || { mkdir -p "$pad" && ln -s "$here/workloads" "$pad/w"; }
-    script="$pad/w/$w.lua"
-    # alternate the order so neither allocator always runs first
-    if ((i % 2)); then order="rcgc system"; else order="system rcgc"; fi
-    for a in $order; do
-      if [ "$a" = rcgc ]; then
-        read -r t c m < <(one --alloc=rcgc "$script" $size)
-        rw+=("$t") rc+=("$c") rm+=("$m")
-      else
-        read -r t c m < <(one --alloc=libc "$script" $size)
-        sw+=("$t") sc+=("$c") sm+=("$m")
-      fi
-    done
-  done
-  mrw=$(median "${rw[@]}") msw=$(median "${sw[@]}")
-  mrc=$(median "${rc[@]}") msc=$(median "${sc[@]}")
-  mrm=$(median "${rm[@]}") msm=$(median "${sm[@]}")
-  awk -v w="$w" -v rw="$mrw" -v sw="$msw" -v rc="$mrc" -v sc="$msc" -v rm="$mrm" -v sm="$msm" 'BEGIN {
-    printf "%-12s %9.3f %9.3f %5.2fx   %9.3f %9.3f %5.2fx   %10d %10d %6.3f\n",
-      w, rw, sw, sw / rw, rc, sc, sc / rc, rm, sm, rm / sm }'
+  compare_pairs "$w" "$runs" run_one
 done

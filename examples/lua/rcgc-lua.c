@@ -89,7 +89,8 @@ static void usage(FILE *out) {
             "  --alloc=rcgc|libc            the same choice as an option of fixed length\n"
             "                               (--alloc=libc is --system), for benchmarks\n"
             "  --stats                      print the heap's statistics to stderr at exit\n"
-            "  --rusage                     print wall/CPU time and peak RSS to stderr at exit\n"
+            "  --rusage                     print wall/CPU time, peak RSS and anonymous memory\n"
+            "                               to stderr at exit\n"
             "  -h, --help                   this text\n"
             "  --                           end of options\n"
             "A script of \"-\" reads standard input.  The script's arguments are in the\n"
@@ -494,6 +495,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, PROGNAME ": heap statistics at the end of the script\n");
         rc_heap_print_stats(heap, stderr);
     }
+    long anon_kib = opts.rusage ? host_anon_kib() : -1; /* before Lua frees its data */
     lua_close(L);
 
     int rc = status == LUA_OK ? 0 : 1;
@@ -501,6 +503,6 @@ int main(int argc, char **argv) {
     if (heap && !host_finish_heap(heap, PROGNAME, "lua_close", opts.stats))
         rc = 1;
     if (opts.rusage)
-        host_print_rusage(PROGNAME, opts.system, t0);
+        host_print_rusage(PROGNAME, opts.system, t0, anon_kib);
     return rc;
 }

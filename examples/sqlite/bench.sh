@@ -9,8 +9,9 @@
 # BENCH_CPU=N pins every run to CPU N (bench/lib.sh, rusage_run).
 # Two configurations (CONFIGS="memory file" picks): the database in memory,
 # and in a file (synchronous=OFF, in $TMPDIR or /tmp).  Prints the median wall
-# and CPU (user+sys) times, the ratio default/rcgc (above 1: rcgc faster) and
-# the median peak RSS of each, then the heap's statistics table
+# and CPU (user+sys) times, the ratio default/rcgc (above 1: rcgc faster),
+# the median peak RSS of each and the median anonymous memory just before the
+# database is closed (bench/lib.sh, compare_pairs), then the heap's statistics table
 # (rc_heap_print_stats) after one more rcgc run of the in-memory workload
 # (STATS=0 leaves it out).
 set -euo pipefail
@@ -28,35 +29,20 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=../../bench/lib.sh
 . "$here/../../bench/lib.sh"
 
-# one run: prints "wall cpu maxrss_kib"
-one() { rusage_run "$prog" "$@"; }
+# run_one I rcgc|system: one run of the workload in $config
+run_one() {
+  local args=()
+  [ "$config" = file ] && args=(--db "$tmp/bench.db")
+  [ "$2" = system ] && args+=(--system)
+  rusage_run "$prog" "${args[@]}" "$rows"
+}
 
-echo "rcgc-sqlite benchmark: $rows rows, $runs runs each, medians; ratio = default / rcgc (above 1: rcgc faster)"
+echo "rcgc-sqlite benchmark: $rows rows, $runs runs each, medians; time ratios default / rcgc (above 1:"
+echo "rcgc faster), memory ratios rcgc / default (below 1: rcgc smaller); anon: anonymous memory before close"
 echo "binary: $prog"
-printf '%-8s %9s %9s %6s   %9s %9s %6s   %10s %10s %6s\n' database "rcgc s" "default s" ratio \
-  "rcgc cpu" "def cpu" ratio "rcgc KiB" "def KiB" ratio
+compare_header database libc
 for config in ${CONFIGS:-memory file}; do
-  db=()
-  [ "$config" = file ] && db=(--db "$tmp/bench.db")
-  rw=() rc=() rm=() sw=() sc=() sm=()
-  for ((i = 1; i <= runs; i++)); do
-    if ((i % 2)); then order="rcgc system"; else order="system rcgc"; fi
-    for a in $order; do
-      if [ "$a" = rcgc ]; then
-        read -r t c m < <(one "${db[@]}" "$rows")
-        rw+=("$t") rc+=("$c") rm+=("$m")
-      else
-        read -r t c m < <(one --system "${db[@]}" "$rows")
-        sw+=("$t") sc+=("$c") sm+=("$m")
-      fi
-    done
-  done
-  mrw=$(median "${rw[@]}") msw=$(median "${sw[@]}")
-  mrc=$(median "${rc[@]}") msc=$(median "${sc[@]}")
-  mrm=$(median "${rm[@]}") msm=$(median "${sm[@]}")
-  awk -v w="$config" -v rw="$mrw" -v sw="$msw" -v rc="$mrc" -v sc="$msc" -v rm="$mrm" -v sm="$msm" 'BEGIN {
-    printf "%-8s %9.3f %9.3f %5.2fx   %9.3f %9.3f %5.2fx   %10d %10d %6.3f\n",
-      w, rw, sw, sw / rw, rc, sc, sc / rc, rm, sm, rm / sm }'
+  compare_pairs "$config" "$runs" run_one
 done
 
 if [ "${STATS:-1}" != 0 ]; then

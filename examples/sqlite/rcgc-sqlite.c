@@ -131,7 +131,8 @@ static void usage(FILE *out) {
             "  --mode pool|debug|malloc  heap mode (default: RCGC_MALLOC, else pool)\n"
             "  --stats                   print SQLite's memory counters and the heap's\n"
             "                            statistics to stderr at the end\n"
-            "  --rusage                  print wall/CPU time and peak RSS to stderr at exit\n"
+            "  --rusage                  print wall/CPU time, peak RSS and anonymous memory\n"
+            "                            to stderr at exit\n"
             "  --nomem-test              instead of the workload: drive SQLite into\n"
             "                            SQLITE_NOMEM with the cap and check the database\n"
             "                            stays consistent (ROWS default 5000)\n"
@@ -917,6 +918,7 @@ int main(int argc, char **argv) {
         }
     }
     int status = 1;
+    long anon_kib = -1; /* host_anon_kib() before the database is closed */
     if (sqlite3_initialize() != SQLITE_OK) {
         fprintf(stderr, PROG ": sqlite3_initialize failed\n");
         goto done;
@@ -953,6 +955,8 @@ int main(int argc, char **argv) {
                     rc_heap_print_stats(g_heap, stderr);
                 }
             }
+            if (o.rusage)
+                anon_kib = host_anon_kib();
             if (sqlite3_close(w.db) != SQLITE_OK) {
                 report(w.db, "close");
                 ok = false;
@@ -972,6 +976,6 @@ done:
     if (g_heap && !host_finish_heap(g_heap, PROG, "sqlite3_shutdown", o.stats))
         status = 1;
     if (o.rusage)
-        host_print_rusage(PROG, o.system, t0);
+        host_print_rusage(PROG, o.system, t0, anon_kib);
     return status;
 }
