@@ -51,6 +51,8 @@
 
 #include "rcgc/heap.h"
 
+#include "alloc_bench_input.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -70,11 +72,6 @@
 #define BENCH_ESCAPE(p) __asm__ volatile("" : : "r"(p) : "memory")
 #define BENCH_CAT2(a, b) a##b
 #define BENCH_CAT(a, b) BENCH_CAT2(a, b)
-
-#define MIN_SIZE 8u
-#define MAX_SIZE 512u
-/* Churn steps generated in advance (6 bytes each); longer runs replay them. */
-#define CHURN_RING ((size_t)1 << 22)
 
 typedef struct bench_input {
     size_t live;      /* W: live blocks (churn, refill) */
@@ -129,23 +126,6 @@ static _Noreturn void bench_oom(size_t n)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Marsaglia's xorshift64 (13, 7, 17). */
-static uint64_t xorshift64(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    return x;
-}
-
-/* Uniform in [0, range) from the high 32 bits (multiply-shift reduction). */
-static uint32_t rand_below(uint64_t *state, uint32_t range)
-{
-    return (uint32_t)(((xorshift64(state) >> 32) * (uint64_t)range) >> 32);
-}
-
 /* Memory for the inputs: straight from the kernel and touched now. */
 static void *map_touched(size_t bytes)
 {
@@ -174,24 +154,21 @@ static rc_heap *new_pool_heap(void)
 }
 
 /* The churn inputs: the W sizes of the fill, then a ring of (victim, size)
- * steps, all from one xorshift sequence starting at seed. */
+ * steps, all from one xorshift sequence starting at seed (churn_generate,
+ * which bench/model/churn_units.c replays too). */
 static void make_churn_input(bench_input *in, size_t live, size_t steps, uint64_t seed, int sized)
 {
     in->live = live;
     in->steps = steps;
-    in->ring = steps < CHURN_RING ? steps : CHURN_RING;
+    in->ring = churn_ring_length(steps);
     in->slot = map_touched(live * sizeof *in->slot);
     in->size = map_touched((live + in->ring) * sizeof *in->size);
     in->victim = map_touched(in->ring * sizeof *in->victim);
-    uint64_t st = seed;
-    for (size_t i = 0; i < live + in->ring; i++)
-        in->size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+    churn_generate(in->size, in->victim, live, in->ring, seed);
     if (sized) {
         in->slot_size = map_touched(live * sizeof *in->slot_size);
         memcpy(in->slot_size, in->size, live * sizeof *in->slot_size); /* the fill's sizes */
     }
-    for (size_t i = 0; i < in->ring; i++)
-        in->victim[i] = rand_below(&st, (uint32_t)live);
 }
 
 static double now_ns(void)
@@ -447,7 +424,7 @@ int main(int argc, char **argv)
         usage();
 
     size_t live = 1000, steps = 0;
-    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    uint64_t seed = BENCH_DEFAULT_SEED;
     int sized = 0;
     size_t threads = 0; /* 0: the one-thread measurement of the main thread */
     for (int i = 3; i < argc; i += 2) { /* --option value pairs */
@@ -518,7 +495,7 @@ int main(int argc, char **argv)
         in.size = map_touched(live * sizeof *in.size);
         uint64_t st = seed;
         for (size_t i = 0; i < live; i++)
-            in.size[i] = (uint16_t)(MIN_SIZE + rand_below(&st, MAX_SIZE - MIN_SIZE + 1));
+            in.size[i] = random_request_size(&st);
     }
 
     rc_heap *heap = NULL;
