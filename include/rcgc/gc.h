@@ -25,6 +25,9 @@
  *   4. `clear` is called on the rest to break the cycles, and reference
  *      counting frees them.  Objects that nothing could clear (no `clear`
  *      in their group) are uncollectable and go to the garbage list.
+ *
+ * Arguments: unless a function says otherwise, h, objects and output
+ * arrays must not be NULL.
  */
 #ifndef RCGC_GC_H
 #define RCGC_GC_H
@@ -58,24 +61,39 @@ extern "C" {
 #define RC_GC_DEBUG_COLLECTABLE 0x02u   /**< print collectable objects as they are freed */
 #define RC_GC_DEBUG_UNCOLLECTABLE 0x04u /**< print uncollectable objects found */
 #define RC_GC_DEBUG_SAVEALL 0x20u       /**< keep every unreachable object in the garbage list */
+/** CPython's DEBUG_LEAK: report every unreachable object and keep it */
 #define RC_GC_DEBUG_LEAK \
     (RC_GC_DEBUG_COLLECTABLE | RC_GC_DEBUG_UNCOLLECTABLE | RC_GC_DEBUG_SAVEALL)
 
 /** Collect generations 0..generation (2 = full).  Returns the number of
  *  unreachable objects found (collected + uncollectable), 0 if a collection
  *  is already running in this heap (re-entrant call from a finalizer or
- *  callback), -1 for a bad generation. */
+ *  callback), -1 for a bad generation.  A collection of a heap without any
+ *  container still counts in rc_gc_get_stats (it makes the collector's
+ *  state for that; if even that cannot be had, it returns 0 and counts
+ *  nothing). */
 RC_API intptr_t rc_gc_collect(rc_heap *h, int generation);
 
 /** Automatic collection on (the default) or off.  rc_gc_collect works
- *  either way; rc_gc_is_enabled answers 1 when on, 0 when off. */
+ *  either way; rc_gc_is_enabled answers 1 when on, 0 when off.
+ *
+ *  The collector keeps its state in memory from h, made on first need (the
+ *  first container, or the first setting below).  rc_gc_disable,
+ *  rc_gc_set_threshold and rc_gc_set_debug return 0, or -1 when that state
+ *  cannot be made (the heap is out of memory or at its cap): the setting is
+ *  then not applied, and h goes on with the defaults.  rc_gc_enable cannot
+ *  fail.  The queries never allocate: before any state exists they answer
+ *  with the defaults (enabled, thresholds 700 10 10, debug 0) and empty
+ *  counts and lists. */
 RC_API void rc_gc_enable(rc_heap *h);
-RC_API void rc_gc_disable(rc_heap *h);
+RC_API int rc_gc_disable(rc_heap *h);
 RC_API int rc_gc_is_enabled(rc_heap *h);
 
 /** Thresholds (see the top of this file); threshold 0 == 0 disables
- *  automatic collection.  rc_gc_get_threshold writes the three in use. */
-RC_API void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2);
+ *  automatic collection, and a negative value counts as 0.  Returns 0, or
+ *  -1 (nothing changed) when the collector's state cannot be made (see
+ *  rc_gc_disable).  rc_gc_get_threshold writes the three in use. */
+RC_API int rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2);
 RC_API void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]);
 /** Counts: container allocations minus deallocations since the last
  *  generation-0 collection; collections of generation 0 (resp. 1) since
@@ -139,7 +157,8 @@ typedef struct rc_gc_info {
  *  to rc_gc_callback_add.  It may allocate and free, but a collection it
  *  asks for returns 0 (one is already running). */
 typedef void (*rc_gc_callback)(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void *arg);
-/** Add a callback (0) or fail for lack of memory (-1). */
+/** Add a callback (0), or fail (-1): cb is NULL, or memory for it (or for
+ *  the collector's state) cannot be had. */
 RC_API int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg);
 /** Remove the first callback registered with (cb, arg): 0, or -1 if none. */
 RC_API int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg);
@@ -153,7 +172,8 @@ typedef struct rc_gc_gen_stats {
 /** Fill out[g] with generation g's totals since the heap was created (the
  *  gc module's get_stats()). */
 RC_API void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]);
-/** Tracked objects now in a generation (0..2, 3 = permanent). */
+/** Tracked objects now in a generation (0..2, 3 = permanent); 0 for any
+ *  other generation. */
 RC_API size_t rc_gc_generation_size(rc_heap *h, int generation);
 
 /** The garbage list: uncollectable objects, and with RC_GC_DEBUG_SAVEALL every
@@ -164,8 +184,10 @@ RC_API void *rc_gc_garbage_get(rc_heap *h, size_t i);
 /** Empty the garbage list, dropping its references. */
 RC_API void rc_gc_garbage_clear(rc_heap *h);
 
-/** Debug flags and where their output goes (NULL: stderr). */
-RC_API void rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out);
+/** Debug flags and where their output goes (NULL: stderr).  Returns 0, or
+ *  -1 (nothing changed) when the collector's state cannot be made (see
+ *  rc_gc_disable). */
+RC_API int rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out);
 /** The flags last set by rc_gc_set_debug (0 by default). */
 RC_API unsigned rc_gc_get_debug(rc_heap *h);
 

@@ -47,6 +47,9 @@ static void update_trigger(rc_gcstate *gs) {
     gs->trigger = (gs->enabled && gs->threshold[0] && !gs->collecting) ? gs->threshold[0] : LONG_MAX;
 }
 
+/* CPython's thresholds, which a heap starts with. */
+static const long default_threshold[RC_GC_GENERATIONS] = {700, 10, 10};
+
 rc_gcstate *rc__gc_state(rc_heap *h) {
     rc_gcstate *gs = rc_heap_layer(h, RC_LAYER_GC);
     if (RC_LIKELY(gs != NULL))
@@ -56,15 +59,20 @@ rc_gcstate *rc__gc_state(rc_heap *h) {
         return NULL;
     for (int i = 0; i <= RC_GC_GENERATIONS; i++)
         gclist_init(&gs->gen[i]);
-    gs->threshold[0] = 700;
-    gs->threshold[1] = 10;
-    gs->threshold[2] = 10;
+    for (int i = 0; i < RC_GC_GENERATIONS; i++)
+        gs->threshold[i] = default_threshold[i];
     gs->enabled = true;
     gs->cb_next = -1;
     update_trigger(gs);
     rc_heap_layer(h, RC_LAYER_GC) = gs;
     return gs;
 }
+
+/* The state if the heap has one, without making it: what the queries use.
+ * A heap without one has never made a container, so it has nothing
+ * tracked, no garbage and no callbacks, and its settings are the defaults;
+ * a query must not fail (or allocate) to say so. */
+static rc_gcstate *gc_state_if_made(rc_heap *h) { return rc_heap_layer(h, RC_LAYER_GC); }
 
 static FILE *debug_out(const rc_gcstate *gs) { return gs->debug_out ? gs->debug_out : stderr; }
 
@@ -1198,59 +1206,61 @@ static intptr_t collect_with_callbacks(rc_heap *h, rc_gcstate *gs, int gen) {
 intptr_t rc_gc_collect(rc_heap *h, int generation) {
     if (generation < 0 || generation >= RC_GC_GENERATIONS)
         return -1;
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = rc__gc_state(h); /* made: even an empty collection counts in the stats */
     if (!gs || gs->collecting)
         return 0;
     return collect_with_callbacks(h, gs, generation);
 }
 
 void rc_gc_enable(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
-    if (gs) {
+    rc_gcstate *gs = gc_state_if_made(h);
+    if (gs) { /* without a state, collection is on already */
         gs->enabled = true;
         update_trigger(gs);
     }
 }
 
-void rc_gc_disable(rc_heap *h) {
+int rc_gc_disable(rc_heap *h) {
     rc_gcstate *gs = rc__gc_state(h);
-    if (gs) {
-        gs->enabled = false;
-        update_trigger(gs);
-    }
+    if (!gs)
+        return -1;
+    gs->enabled = false;
+    update_trigger(gs);
+    return 0;
 }
 
 int rc_gc_is_enabled(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     return gs ? gs->enabled : 1;
 }
 
-void rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2) {
+int rc_gc_set_threshold(rc_heap *h, long t0, long t1, long t2) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
-        return;
+        return -1;
     gs->threshold[0] = t0 < 0 ? 0 : t0;
     gs->threshold[1] = t1 < 0 ? 0 : t1;
     gs->threshold[2] = t2 < 0 ? 0 : t2;
     update_trigger(gs);
+    return 0;
 }
 
 void rc_gc_get_threshold(rc_heap *h, long out[RC_GC_GENERATIONS]) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     for (int i = 0; i < RC_GC_GENERATIONS; i++)
-        out[i] = gs ? gs->threshold[i] : 0;
+        out[i] = gs ? gs->threshold[i] : default_threshold[i];
 }
 
 void rc_gc_get_count(rc_heap *h, long out[RC_GC_GENERATIONS]) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     for (int i = 0; i < RC_GC_GENERATIONS; i++)
         out[i] = gs ? gs->count[i] : 0;
 }
 
 void rc_gc_freeze(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs)
-        return;
+        return; /* nothing tracked */
     for (int i = 0; i < RC_GC_GENERATIONS; i++) {
         for (rc_gchead *g = gs->gen[i].next; g != &gs->gen[i]; g = g->next) {
             rc_objhead *hd = RC_OBJHEAD(RC_FROM_GCHEAD(g));
@@ -1263,7 +1273,7 @@ void rc_gc_freeze(rc_heap *h) {
 }
 
 void rc_gc_unfreeze(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (gs)
         release_to(gs, &gs->gen[RC_GC_PERMANENT], &gs->gen[RC_GC_GENERATIONS - 1]);
 }
@@ -1271,7 +1281,7 @@ void rc_gc_unfreeze(rc_heap *h) {
 size_t rc_gc_freeze_count(rc_heap *h) { return rc_gc_generation_size(h, RC_GC_PERMANENT); }
 
 size_t rc_gc_generation_size(rc_heap *h, int generation) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs || generation < 0 || generation > RC_GC_PERMANENT)
         return 0;
     return gclist_size(&gs->gen[generation]);
@@ -1320,7 +1330,7 @@ static intptr_t walk_list_run(walk_list *w, bool ok, void (*fn)(void *o, void *a
 intptr_t rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o, void *arg), void *arg) {
     if (generation < -1 || generation > RC_GC_PERMANENT)
         return -1;
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs)
         return 0; /* no state, so nothing was ever tracked */
     walk_list w = {NULL, 0, 0};
@@ -1349,9 +1359,9 @@ intptr_t rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
                              void (*fn)(void *referrer, void *arg), void *arg) {
     if (!n)
         return 0;
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs)
-        return 0;
+        return 0; /* nothing tracked */
     const rc_objstate *st = objstate(h);
     walk_list w = {NULL, 0, 0};
     bool ok = true;
@@ -1403,7 +1413,7 @@ int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg) {
 }
 
 int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs)
         return -1;
     for (size_t i = 0; i < gs->ncallbacks; i++) {
@@ -1420,7 +1430,7 @@ int rc_gc_callback_remove(rc_heap *h, rc_gc_callback cb, void *arg) {
 }
 
 void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     for (int i = 0; i < RC_GC_GENERATIONS; i++) {
         if (gs)
             out[i] = gs->stats[i];
@@ -1430,17 +1440,17 @@ void rc_gc_get_stats(rc_heap *h, rc_gc_gen_stats out[RC_GC_GENERATIONS]) {
 }
 
 size_t rc_gc_garbage_count(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     return gs ? gs->ngarbage : 0;
 }
 
 void *rc_gc_garbage_get(rc_heap *h, size_t i) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     return gs && i < gs->ngarbage ? gs->garbage[i] : NULL;
 }
 
 void rc_gc_garbage_clear(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     if (!gs)
         return;
     /* detach first: dropping a reference may run code that touches the list */
@@ -1453,15 +1463,16 @@ void rc_gc_garbage_clear(rc_heap *h) {
     rc_free(items);
 }
 
-void rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out) {
+int rc_gc_set_debug(rc_heap *h, unsigned flags, FILE *out) {
     rc_gcstate *gs = rc__gc_state(h);
     if (!gs)
-        return;
+        return -1;
     gs->debug = flags;
     gs->debug_out = out;
+    return 0;
 }
 
 unsigned rc_gc_get_debug(rc_heap *h) {
-    rc_gcstate *gs = rc__gc_state(h);
+    rc_gcstate *gs = gc_state_if_made(h);
     return gs ? gs->debug : 0;
 }

@@ -145,7 +145,7 @@ static void cb(rc_heap *h, rc_gc_phase phase, const rc_gc_info *info, void *arg)
 
 static void test_callback_add_fails(void) {
     rc_heap *h = debug_heap();
-    rc_gc_collect(h, 0); /* the collector's state exists */
+    CHECK_EQ(rc_gc_set_threshold(h, 700, 10, 10), 0); /* the collector's state exists */
     int args[8];
     int added = 0;
     for (int i = 0; i < 8; i++) {
@@ -314,6 +314,67 @@ static void test_first_container_failure(void) {
     }
 }
 
+/* A fresh heap has no collector state.  The queries answer without making
+ * one (the injected failure is still pending after them); the settings that
+ * need one report its failure (-1) and leave the defaults in force, and work
+ * once memory is there. */
+static void test_settings_without_state(void) {
+    rc_heap *h = debug_heap();
+    rc_heap_fail_at(h, 1);
+    long t[RC_GC_GENERATIONS], c[RC_GC_GENERATIONS];
+    rc_gc_get_threshold(h, t);
+    CHECK_EQ(t[0], 700);
+    CHECK_EQ(t[1], 10);
+    CHECK_EQ(t[2], 10);
+    rc_gc_get_count(h, c);
+    CHECK_EQ(c[0] + c[1] + c[2], 0);
+    CHECK_EQ(rc_gc_is_enabled(h), 1);
+    CHECK_EQ(rc_gc_get_debug(h), 0u);
+    CHECK_EQ(rc_gc_garbage_count(h), 0u);
+    CHECK_EQ(rc_gc_generation_size(h, 0), 0u);
+    CHECK_EQ(rc_gc_callback_remove(h, cb, NULL), -1);
+    rc_gc_enable(h);
+    rc_gc_freeze(h);
+    rc_gc_unfreeze(h);
+    CHECK_EQ(rc_gc_freeze_count(h), 0u);
+    rc_gc_garbage_clear(h);
+    /* none of that allocated: the first allocation still fails */
+    void *p = rc_malloc(h, 16);
+    CHECK_PTR_EQ(p, NULL);
+    /* a collection makes the state, to count itself: if it cannot, it
+     * finds nothing and counts nothing */
+    rc_heap_fail_at(h, 1);
+    CHECK_EQ(rc_gc_collect(h, 2), 0);
+    rc_gc_gen_stats gst[RC_GC_GENERATIONS];
+    rc_gc_get_stats(h, gst);
+    CHECK_EQ(gst[2].collections, 0u);
+
+    rc_heap_fail_at(h, 1);
+    CHECK_EQ(rc_gc_disable(h), -1);
+    CHECK_EQ(rc_gc_is_enabled(h), 1); /* still the default: on */
+    rc_heap_fail_at(h, 1);
+    CHECK_EQ(rc_gc_set_threshold(h, 5, 6, 7), -1);
+    rc_gc_get_threshold(h, t);
+    CHECK_EQ(t[0], 700);
+    rc_heap_fail_at(h, 1);
+    CHECK_EQ(rc_gc_set_debug(h, RC_GC_DEBUG_SAVEALL, NULL), -1);
+    CHECK_EQ(rc_gc_get_debug(h), 0u);
+
+    rc_heap_fail_at(h, 0);
+    CHECK_EQ(rc_gc_disable(h), 0);
+    CHECK_EQ(rc_gc_is_enabled(h), 0);
+    CHECK_EQ(rc_gc_set_threshold(h, 5, 6, -7), 0);
+    rc_gc_get_threshold(h, t);
+    CHECK_EQ(t[0], 5);
+    CHECK_EQ(t[1], 6);
+    CHECK_EQ(t[2], 0); /* negative counts as 0 */
+    CHECK_EQ(rc_gc_set_debug(h, RC_GC_DEBUG_SAVEALL, NULL), 0);
+    CHECK_EQ(rc_gc_get_debug(h), RC_GC_DEBUG_SAVEALL);
+    rc_gc_enable(h);
+    CHECK_EQ(rc_gc_is_enabled(h), 1);
+    GCT_END_HEAP(h);
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_garbage_list_growth_fails);
@@ -322,5 +383,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_callback_add_fails);
     RUN_TEST(test_failure_sweep);
     RUN_TEST(test_first_container_failure);
+    RUN_TEST(test_settings_without_state);
     return check_summary();
 }
