@@ -172,7 +172,7 @@ void *rc_weakref_new(void *target, rc_weakref_callback callback, void *arg) {
 
 void *rc_weakref_get(void *weakref) {
     rc_weakref *w = weakref;
-    if (!w || !w->target)
+    if (!w || rc_type_of(w) != &rc_weakref_type || !w->target)
         return NULL;
     rc_incref(w->target);
     return w->target;

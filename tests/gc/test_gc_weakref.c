@@ -69,6 +69,14 @@ static void test_get_before_and_after_refcount_death(void) {
         rc_decref(w);
     }
     CHECK_NULL(rc_weakref_new(NULL, cb_count, NULL));
+    /* not a weakref: NULL, and no reference taken */
+    CHECK_NULL(rc_weakref_get(NULL));
+    for (int k = 0; k < 2; k++) {
+        tnode *o = tn_new(h, types[k], 1);
+        CHECK_NULL(rc_weakref_get(o));
+        CHECK_EQ(rc_refcount(o), 1);
+        rc_decref(o);
+    }
     GCT_END_HEAP(h);
 }
 
