@@ -27,6 +27,10 @@
  *
  * rc_heap_destroy() releases every object still alive in the heap at once,
  * without running finalizers or destroy callbacks (as a process exit does).
+ *
+ * Arguments: unless a function says otherwise, objects, heaps, types and
+ * callbacks passed in must not be NULL, and an object must be a live object
+ * of an rcgc heap.
  */
 #ifndef RCGC_OBJECT_H
 #define RCGC_OBJECT_H
@@ -61,8 +65,8 @@ typedef void (*rc_visit_fn)(void *child, void *arg);
  *  Returned by value: in two registers on the System V x86-64, AArch64 and
  *  RISC-V ABIs, so the collector's loop reads no count back from memory. */
 typedef struct rc_refs {
-    void *const *items;
-    size_t n;
+    void *const *items; /**< the references, n of them */
+    size_t n;           /**< how many */
 } rc_refs;
 
 /** A type descriptor.  Usually a static const struct of the user's; it must
@@ -87,6 +91,8 @@ typedef struct rc_type {
     size_t (*sizeof_extra)(const void *obj);
     /** Hash and equality for use as a dict key.  NULL: identity. */
     uint64_t (*hash)(const void *obj);
+    /** Equality of a and b (both of this type) for dict keys: objects that
+     *  compare equal must have equal hashes.  NULL: identity. */
     bool (*eq)(const void *a, const void *b);
     /** Optional, for speed: the object's strong references as one array
      *  (NULL entries allowed) — exactly what traverse visits.  When set, the
@@ -120,7 +126,10 @@ RC_API void rc__dealloc(void *o);
 /** Reference-debugging builds: rc_incref and rc_decref call these, which
  *  check that the object is a live rcgc object (so a decref past zero, which
  *  finds it freed, is caught), report a bad one through the heap's error
- *  handler (RC_ERR_REFCOUNT), and keep the heap's reference total. */
+ *  handler (RC_ERR_REFCOUNT), and keep the heap's reference total.  They
+ *  are in librcgc_refdebug.a only (pkg-config rcgc-refdebug, CMake target
+ *  rcgc::rcgc_refdebug), not in librcgc: a program compiled with
+ *  RCGC_REF_DEBUG links that library. */
 RC_API void rc__incref_debug(void *o);
 RC_API void rc__decref_debug(void *o);
 #endif

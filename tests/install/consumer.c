@@ -5,6 +5,8 @@
  * weak references, built-in types) and exits non-zero at the first thing
  * that does not behave, so a broken install (a header missing, a symbol not
  * exported, a wrong path in rcgc.pc) fails the test that builds and runs it.
+ * Built with rcgc-refdebug.pc's flags (RCGC_REF_DEBUG), it also checks the
+ * reference total of the debugging library.
  */
 #include <rcgc.h>
 
@@ -61,6 +63,16 @@ int main(void) {
         expect(rc_weakref_get(w) == NULL, "rc_weakref_get after death");
         rc_decref(w);
     }
+
+#ifdef RCGC_REF_DEBUG
+    /* built against librcgc_refdebug (rcgc-refdebug.pc): references are
+     * counted per heap, so a new object adds one and its death takes it */
+    intptr_t before = rc_total_refs(h);
+    void *t = rc_list_new(h, 0);
+    expect(t != NULL && rc_total_refs(h) == before + 1, "rc_total_refs counts a new object");
+    rc_decref(t);
+    expect(rc_total_refs(h) == before, "rc_total_refs after its death");
+#endif
 
     rc_heap_destroy(h);
     if (failures == 0)

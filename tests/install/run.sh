@@ -3,8 +3,9 @@
 # use it the way a user would: every public header compiles on its own (as C11,
 # and as C++ when a C++ compiler is there), pkg-config finds rcgc.pc with the
 # project's version, and consumer.c builds from the pkg-config flags alone,
-# against the shared library and against the static one, and runs; and a
-# CMake project finds the package with find_package(rcgc) and builds it too.
+# against the shared library, the static one and the reference-debugging one
+# (rcgc-refdebug.pc), and runs; and a CMake project finds the package with
+# find_package(rcgc) and builds it too.
 #
 #   run.sh BUILD_DIR SOURCE_DIR C_COMPILER VERSION
 #
@@ -73,6 +74,19 @@ case "$(ldd "$TMP/consumer_static" 2>/dev/null || true)" in *librcgc*)
     fail "the static consumer still needs librcgc.so" ;;
 esac
 "$TMP/consumer_static" || fail "the static consumer"
+
+# The reference-debugging library, from rcgc-refdebug.pc alone.
+[ -e "$LIBDIR/librcgc_refdebug.a" ] || fail "librcgc_refdebug.a not installed"
+[ "$(pkg-config --modversion rcgc-refdebug)" = "$VERSION" ] || fail "rcgc-refdebug.pc version"
+# shellcheck disable=SC2046
+"$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc-refdebug) \
+    "$SRC/tests/install/consumer.c" $(pkg-config --libs rcgc-refdebug) -o "$TMP/consumer_refdebug" ||
+    fail "building against the reference-debugging library"
+syms=$(nm "$TMP/consumer_refdebug") # not piped into grep -q: see ldd above
+case "$syms" in *rc__decref_debug*) ;; *)
+    fail "the refdebug consumer does not use the checked decref" ;;
+esac
+"$TMP/consumer_refdebug" || fail "the refdebug consumer"
 # find_package(rcgc): the exported targets, each linked by a CMake project.
 mkdir -p "$TMP/cmake-consumer"
 cat >"$TMP/cmake-consumer/CMakeLists.txt" <<CMAKE
@@ -83,6 +97,8 @@ add_executable(consumer_static "$SRC/tests/install/consumer.c")
 target_link_libraries(consumer_static PRIVATE rcgc::rcgc)
 add_executable(consumer_shared "$SRC/tests/install/consumer.c")
 target_link_libraries(consumer_shared PRIVATE rcgc::rcgc_shared)
+add_executable(consumer_refdebug "$SRC/tests/install/consumer.c")
+target_link_libraries(consumer_refdebug PRIVATE rcgc::rcgc_refdebug)
 CMAKE
 cmake -S "$TMP/cmake-consumer" -B "$TMP/cmake-consumer/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
     -DCMAKE_C_COMPILER="$CC" >"$TMP/cmake.log" 2>&1 &&
@@ -90,5 +106,6 @@ cmake -S "$TMP/cmake-consumer" -B "$TMP/cmake-consumer/build" -DCMAKE_PREFIX_PAT
     { cat "$TMP/cmake.log" >&2; fail "a CMake project using find_package(rcgc)"; }
 "$TMP/cmake-consumer/build/consumer_static" || fail "the CMake static consumer"
 "$TMP/cmake-consumer/build/consumer_shared" || fail "the CMake shared consumer"
+"$TMP/cmake-consumer/build/consumer_refdebug" || fail "the CMake refdebug consumer"
 
-echo "install test: headers, rcgc.pc $VERSION, find_package(rcgc), shared and static consumers all good"
+echo "install test: headers, rcgc.pc $VERSION, find_package(rcgc), shared, static and refdebug consumers all good"
