@@ -18,7 +18,14 @@
  * pointer in no arena is then checked against a large-block header in the
  * 48 bytes in front of it, read only when a second map (a counter per 4 KiB
  * page of the live large-block headers touching it) says such a header lies
- * there, so the read never faults (docs/allocator.md).
+ * there, so the read never faults (docs/allocator.md).  Besides those two
+ * maps, two atomic words are shared: the address the next arena is asked
+ * for at (a hint: a stale one costs one more system call), and whether the
+ * kernel supports MADV_POPULATE_WRITE (learnt once).  Nothing else is.
+ *
+ * Arguments: unless a function says otherwise, a heap or output pointer
+ * must not be NULL.  Names beginning with rc_, rc__ or RC_ belong to the
+ * library; rc__ ones are internal.
  */
 #ifndef RCGC_HEAP_H
 #define RCGC_HEAP_H
@@ -160,7 +167,7 @@ typedef struct rc_heap rc_heap;
 /** A report from the debug allocator (or from rc_free on a pointer whose
  *  large-block header is not rcgc's). */
 typedef struct rc_error_report {
-    rc_error_kind kind;
+    rc_error_kind kind;  /**< what went wrong */
     rc_heap *heap;       /**< the heap involved, NULL if unknown */
     const void *ptr;     /**< the pointer the caller passed */
     size_t size;         /**< the block's requested size (0 if unknown) */
@@ -209,15 +216,22 @@ RC_API void rc_heap_config_init(rc_heap_config *cfg);
 /* ---- Heaps ------------------------------------------------------------ */
 
 /** Create a heap.  NULL cfg = defaults.  Returns NULL if memory for the heap
- *  itself cannot be had or the config is invalid (partial hooks). */
+ *  itself cannot be had or the config is invalid (some raw hooks but not
+ *  all four, or a mode or huge_pages value out of its enum's range). */
 RC_API rc_heap *rc_heap_new(const rc_heap_config *cfg);
-/** Destroy a heap and give every byte it holds back, live blocks included. */
+/** Destroy a heap and give every byte it holds back, live blocks included.
+ *  rc_heap_destroy(NULL) does nothing. */
 RC_API void rc_heap_destroy(rc_heap *h);
 /** The mode the heap runs in (never RC_MODE_DEFAULT). */
 RC_API rc_alloc_mode rc_heap_mode(const rc_heap *h);
 /** Make the calling thread the heap's owner (after handing it over). */
 RC_API void rc_heap_claim(rc_heap *h);
-/** Change the cap on bytes held from the system (0 = none). */
+/** Change the cap on bytes held from the system (0 = none).  A cap below
+ *  what the heap already holds takes nothing back at once: a request that
+ *  needs more memory from the system first gives back idle arenas, and fails
+ *  if that does not bring the heap under the cap; blocks from memory the
+ *  heap already holds are still handed out.  rc_heap_trim gives back all it
+ *  can. */
 RC_API void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
 /** Failure injection for tests: in debug and malloc modes, the n-th
  *  allocation (rc_malloc, rc_calloc, or rc_realloc that must move or grow)
@@ -259,12 +273,16 @@ RC_API void rc_free(void *p);
  *  malloc modes a heap or size that does not match the block makes it fall
  *  back to rc_free(p), which finds both from the pointer. */
 RC_API void rc_free_sized(rc_heap *h, void *p, size_t n);
-/** Bytes usable at p (at least what was asked for); 0 for NULL. */
+/** Bytes usable at p (at least what was asked for); 0 for NULL.  A pointer
+ *  outside rcgc's memory is reported (RC_ERR_FOREIGN; the default handler
+ *  aborts) and gives 0 if the handler returns. */
 RC_API size_t rc_usable_size(const void *p);
-/** The heap that owns p (NULL for NULL). */
+/** The heap that owns p; NULL for NULL and for a pointer outside rcgc's
+ *  memory (never reported: this is the question to ask of an unknown
+ *  pointer). */
 RC_API rc_heap *rc_heap_of_block(const void *p);
-/** Block size of the size class serving n bytes (n rounded up to a class),
- *  or n itself above RC_SMALL_MAX. */
+/** Block size of the size class serving n bytes (n rounded up to a class;
+ *  16 for 0), or n itself above RC_SMALL_MAX. */
 RC_API size_t rc_good_size(size_t n);
 
 /* ---- Statistics ------------------------------------------------------- */

@@ -58,7 +58,8 @@ typedef enum rc_status {
     RC_EINVAL = -5  /**< an invalid argument (NULL object, invalid UTF-8) */
 } rc_status;
 
-/** A static, human-readable name for a status ("RC_EKEY: key not found"). */
+/** A static, human-readable name for a status ("RC_EKEY: key not found");
+ *  "unknown rc_status" for a value outside the enum. */
 RC_API const char *rc_status_str(rc_status s);
 
 /* ---- Type descriptors --------------------------------------------------------- */
@@ -158,7 +159,9 @@ RC_API void *rc_tuple_pack(rc_heap *h, size_t n, ...);
  *  Tuples (and lists) compare element-wise with rc_equal; comparisons nested
  *  more than 1000 levels deep answer "not equal" rather than recurse further
  *  (where Python raises RecursionError), so no structure can overflow the C
- *  stack. */
+ *  stack.  (The depth is counted per thread, in a thread-local variable:
+ *  the one piece of the types' state that is not per heap, since a
+ *  comparison runs on one thread, within one heap.) */
 RC_API void *rc_tuple_from(rc_heap *h, size_t n, void *const *items);
 /** Is o a tuple?  (false for NULL) */
 RC_API bool rc_is_tuple(const void *o);
@@ -293,7 +296,7 @@ RC_API rc_status rc_instance_delattr(void *o, const char *name);
 
 /* ---- Printing ---------------------------------------------------------------------- */
 
-/** Write a Python-like repr of o to out: 42, 1.5, 'text', (1,), [1, 2],
+/** Write a Python-like repr of o to out (o == NULL writes "NULL"): 42, 1.5, 'text', (1,), [1, 2],
  *  {'a': 1}, <A object at 0x...>, <class 'A'>; other types as
  *  <typename object at 0x...>.  A container already being printed is shown
  *  as [...] / {...} / (...), and nesting deeper than 64 levels as "...".
