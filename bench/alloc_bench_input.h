@@ -2,10 +2,11 @@
  * alloc_bench_input.h — the random inputs of alloc_bench's workloads.
  *
  * bench/alloc_bench.c generates its request sizes and churn victims with
- * these functions, and so does bench/model/churn_units.c, which replays
- * the churn against models of allocators: the model's figures are only
- * comparable with the measured ones if both see the very same sequence,
- * so there is one copy of the generator.
+ * these functions, and so do bench/model/churn_units.c and
+ * churn_coalescing.c, which replay the churn against models of allocators,
+ * and churn_glibc_replay.c, which replays it on glibc: the models' figures
+ * are only comparable with the measured ones if all see the very same
+ * sequence, so there is one copy of the generator.
  *
  * Everything here is static inline: each includer gets its own copy and no
  * warning for what it does not use.
