@@ -1068,10 +1068,11 @@ RC_NOINLINE void rc__free_slow(rc_arena *a, void *ptr) {
 
 void rc_free(void *ptr) { rc__free_inline(ptr); }
 
-/* rc_free_sized's fast path did not prove (h, n) right: NULL, a large block,
- * an instrumented heap, or a wrong heap or size.  Debug mode checks the
- * arguments and reports; every other mode lets the pointer decide, exactly
- * as rc_free does, so a wrong h or n costs time but never corrupts. */
+/* rc_free_sized's fast path found no cache of h's for ptr: NULL, a large
+ * block, a block of an instrumented heap or of another heap, or a pointer
+ * rcgc does not know.  Debug mode checks the arguments and reports; every
+ * other mode lets the pointer decide, exactly as rc_free does, so a wrong h
+ * or n never corrupts. */
 RC_NOINLINE void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n) {
     if (!ptr)
         return;
