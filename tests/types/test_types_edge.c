@@ -1650,8 +1650,15 @@ static void test_edge_print(void) {
         rc_decref(l);
     }
     CHECK_EQ(rc_fprint(NULL, d), -1);
+    /* a NULL object prints as NULL (types.h) */
+    CHECK(strcmp(types_repr(NULL), "NULL") == 0);
+    /* every status has a name, and a value outside the enum says so */
+    CHECK(strncmp(rc_status_str(RC_EKEY), "RC_EKEY", 7) == 0);
+    CHECK(strcmp(rc_status_str((rc_status)-99), "unknown rc_status") == 0);
+    CHECK(strcmp(rc_status_str((rc_status)7), "unknown rc_status") == 0);
     rc_decref(d);
     rc_heap_destroy(h);
+    rc_heap_destroy(NULL); /* does nothing (heap.h) */
 }
 
 /* rc_fprint of floats is Python's repr: positional for decimal exponents in
