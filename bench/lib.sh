@@ -50,6 +50,10 @@ compare_header() {
 # smaller).
 compare_pairs() {
   local label=$1 runs=$2 run_fn=$3 i a t c m n order
+  if ! [ "$runs" -ge 1 ] 2>/dev/null; then
+    echo "compare_pairs: RUNS must be a number of runs, 1 or more, not '$runs'" >&2
+    exit 2
+  fi
   local rw=() rc=() rm=() rn=() sw=() sc=() sm=() sn=()
   for ((i = 1; i <= runs; i++)); do
     if ((i % 2)); then order="rcgc system"; else order="system rcgc"; fi

@@ -67,7 +67,8 @@ done; done |
   STEPS="$steps" xargs -P "$jobs" -L 1 sh -c '
     tunables="glibc.malloc.tcache_count=$1"
     if [ "$2" != "-" ]; then tunables="$tunables:glibc.malloc.mxfast=$2"; fi
-    echo "tcache_count=$1 mxfast=$2 $(GLIBC_TUNABLES="$tunables" "$0" "$STEPS")"' "$glibc_bin" |
+    out=$(GLIBC_TUNABLES="$tunables" "$0" "$STEPS") || exit 255  # 255: xargs stops
+    echo "tcache_count=$1 mxfast=$2 $out"' "$glibc_bin" |
   awk -v tcs="$tcache_counts" -v steps="$steps" '
     {
       for (i = 1; i <= NF; i++) { eq = index($i, "="); v[substr($i, 1, eq - 1)] = substr($i, eq + 1) }

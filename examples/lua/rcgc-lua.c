@@ -195,12 +195,13 @@ static int parse_args(int argc, char **argv, options *o) {
 
 /* ---- Allocation functions ------------------------------------------------ */
 
-/* Lua on an rcgc heap (`ud` is the heap), while the heap has no cap: three
- * tail calls.  Here a NULL from rcgc means the system itself is out of
- * memory, and Lua's own answer — an emergency collection, one retry, then
- * "not enough memory" — is all there is to do.  A free uses rc_free_sized:
- * when ptr != NULL, osize is the size Lua allocated the block with, so the
- * heap and size class come from the arguments (debug mode checks both). */
+/* Lua on an rcgc heap (`ud` is the heap), while the heap has no cap: the
+ * allocation and the resize are tail calls, the free a plain call (Lua
+ * wants NULL back).  Here a NULL from rcgc means the system itself is out
+ * of memory, and Lua's own answer — an emergency collection, one retry,
+ * then "not enough memory" — is all there is to do.  A free uses
+ * rc_free_sized: when ptr != NULL, osize is the size Lua allocated the
+ * block with, which debug mode checks, with the heap, on every free. */
 static void *rcgc_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     if (nsize == 0) {
         /* Lua frees NULL often (empty array parts); rc_free_sized(NULL)

@@ -37,8 +37,9 @@ run_one() {
   rusage_run "$prog" "${args[@]}" "$rows"
 }
 
-echo "rcgc-sqlite benchmark: $rows rows, $runs runs each, medians; time ratios default / rcgc (above 1:"
-echo "rcgc faster), memory ratios rcgc / default (below 1: rcgc smaller); anon: anonymous memory before close"
+echo "rcgc-sqlite benchmark: $rows rows, $runs runs each, medians; libc: SQLite's default allocator (malloc);"
+echo "time ratios libc / rcgc (above 1: rcgc faster), memory ratios rcgc / libc (below 1: rcgc smaller);"
+echo "anon: anonymous memory before sqlite3_close"
 echo "binary: $prog"
 compare_header database libc
 for config in ${CONFIGS:-memory file}; do

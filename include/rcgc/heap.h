@@ -228,10 +228,10 @@ RC_API rc_alloc_mode rc_heap_mode(const rc_heap *h);
 RC_API void rc_heap_claim(rc_heap *h);
 /** Change the cap on bytes held from the system (0 = none).  A cap below
  *  what the heap already holds takes nothing back at once: a request that
- *  needs more memory from the system first gives back idle arenas, and fails
- *  if that does not bring the heap under the cap; blocks from memory the
- *  heap already holds are still handed out.  rc_heap_trim gives back all it
- *  can. */
+ *  needs more memory from the system gives back idle arenas first if that
+ *  makes room for it, and otherwise keeps them and fails; blocks from
+ *  memory the heap already holds are still handed out.  rc_heap_trim gives
+ *  back all it can. */
 RC_API void rc_heap_set_max_bytes(rc_heap *h, size_t max_bytes);
 /** Failure injection for tests: in debug and malloc modes, the n-th
  *  allocation (rc_malloc, rc_calloc, or rc_realloc that must move or grow)
@@ -262,7 +262,7 @@ RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
  *  debug mode (RCGC_MALLOC=debug), as with CPython's pymalloc and
  *  PYTHONMALLOC=debug. */
 RC_API void rc_free(void *p);
-/** Free p, allocated from heap h with n bytes: the size passed to rc_malloc
+/** Free p, allocated from heap h (not NULL) with n bytes: the size passed to rc_malloc
  *  (rc_calloc: count * n; rc_realloc: the last size asked for), or any size
  *  from that up to rc_usable_size(p).  Like C23 free_sized() and jemalloc's
  *  sdallocx(), for callers that know both (Lua's allocator does).  In pool

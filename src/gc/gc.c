@@ -1395,8 +1395,10 @@ void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg)
 }
 
 int rc_gc_callback_add(rc_heap *h, rc_gc_callback cb, void *arg) {
+    if (!cb)
+        return -1;
     rc_gcstate *gs = rc__gc_state(h);
-    if (!gs || !cb)
+    if (!gs)
         return -1;
     if (gs->ncallbacks == gs->callbacks_cap) {
         size_t cap = gs->callbacks_cap ? gs->callbacks_cap * 2 : 4;

@@ -71,12 +71,18 @@ static void test_get_before_and_after_refcount_death(void) {
     CHECK_NULL(rc_weakref_new(NULL, cb_count, NULL));
     /* not a weakref: NULL, and no reference taken */
     CHECK_NULL(rc_weakref_get(NULL));
+    tnode *other = tn_new(h, &tleaf_type, 2);
     for (int k = 0; k < 2; k++) {
+        /* its first field, where a weakref keeps its target, points to an
+         * object: read as a weakref, o would hand out `other` */
         tnode *o = tn_new(h, types[k], 1);
+        tn_set(o, 0, other);
         CHECK_NULL(rc_weakref_get(o));
         CHECK_EQ(rc_refcount(o), 1);
+        CHECK_EQ(rc_refcount(other), 2);
         rc_decref(o);
     }
+    rc_decref(other);
     GCT_END_HEAP(h);
 }
 

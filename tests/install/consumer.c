@@ -10,6 +10,13 @@
  */
 #include <rcgc.h>
 
+/* The refdebug builds of this test pass EXPECT_REF_DEBUG themselves, and
+ * take RCGC_REF_DEBUG only from rcgc-refdebug.pc or rcgc::rcgc_refdebug:
+ * one without the other is a package that forgot the define. */
+#if defined(EXPECT_REF_DEBUG) && !defined(RCGC_REF_DEBUG)
+#error "rcgc-refdebug.pc or rcgc::rcgc_refdebug did not define RCGC_REF_DEBUG"
+#endif
+
 #include <stdio.h>
 #include <string.h>
 
