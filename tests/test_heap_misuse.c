@@ -180,8 +180,8 @@ static void test_pool_unused_pool_pointer(void) {
 
 /* ---- 2. A pointer in no arena and not a large block -------------------------- */
 
-/* rc_large_header(p) reads the rc_large that would sit right before p, and
- * rc_debug_owns(p) the one before p's would-be debug header: at most 96
+/* rc__large_header(p) reads the rc_large that would sit right before p, and
+ * rc__debug_owns(p) the one before p's would-be debug header: at most 96
  * bytes before p.  Those bytes are zero, so neither is recognised: a zero
  * header has check 0, and large_check(p, NULL, 0) is 0 only for one odd
  * address, never for a 16-aligned one.  The buffer is static, so no arena

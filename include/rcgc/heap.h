@@ -25,7 +25,9 @@
  *
  * Arguments: unless a function says otherwise, a heap or output pointer
  * must not be NULL.  Names beginning with rc_, rc__ or RC_ belong to the
- * library; rc__ ones are internal.
+ * library; rc__ ones are internal (the static library's internal globals
+ * all carry rc__, so that a program linking it statically meets no other
+ * name of the library's than the ones the headers declare).
  */
 #ifndef RCGC_HEAP_H
 #define RCGC_HEAP_H

@@ -24,20 +24,20 @@
 
 #include <sys/mman.h>
 
-__attribute__((visibility("hidden"))) _Atomic uint64_t rc_arena_bits[RC_MAP_WORDS];
+__attribute__((visibility("hidden"))) _Atomic uint64_t rc__arena_bits[RC_MAP_WORDS];
 
-bool rc_arena_map_set(void *base) {
+bool rc__arena_map_set(void *base) {
     uintptr_t a = (uintptr_t)base;
     if (a >> RC_MAP_ADDRESS_BITS)
         return false; /* beyond the address space the map covers */
-    atomic_fetch_or_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)],
+    atomic_fetch_or_explicit(&rc__arena_bits[a >> (RC_ARENA_SHIFT + 6)],
                              (uint64_t)1 << ((a >> RC_ARENA_SHIFT) & 63), memory_order_release);
     return true;
 }
 
-void rc_arena_map_clear(void *base) {
+void rc__arena_map_clear(void *base) {
     uintptr_t a = (uintptr_t)base;
-    atomic_fetch_and_explicit(&rc_arena_bits[a >> (RC_ARENA_SHIFT + 6)],
+    atomic_fetch_and_explicit(&rc__arena_bits[a >> (RC_ARENA_SHIFT + 6)],
                               ~((uint64_t)1 << ((a >> RC_ARENA_SHIFT) & 63)), memory_order_release);
 }
 
@@ -96,7 +96,7 @@ static lmap_counter *lmap_counter_of(lmap_counter *node, uintptr_t a) {
     return &node[(a >> LMAP_PAGE_SHIFT) & (LMAP_COUNTERS - 1)];
 }
 
-bool rc_large_map_add(const void *hdr, size_t len) {
+bool rc__large_map_add(const void *hdr, size_t len) {
     uintptr_t first = (uintptr_t)hdr, last = first + len - 1;
     lmap_counter *n1 = lmap_node(first, true);
     lmap_counter *n2 = n1 && (last >> LMAP_SLOT_SHIFT) != (first >> LMAP_SLOT_SHIFT) ? lmap_node(last, true) : n1;
@@ -108,8 +108,8 @@ bool rc_large_map_add(const void *hdr, size_t len) {
     return true;
 }
 
-/* Only for a header rc_large_map_add took (so its nodes exist). */
-void rc_large_map_remove(const void *hdr, size_t len) {
+/* Only for a header rc__large_map_add took (so its nodes exist). */
+void rc__large_map_remove(const void *hdr, size_t len) {
     uintptr_t first = (uintptr_t)hdr, last = first + len - 1;
     lmap_counter *n1 = lmap_node(first, false), *n2 = lmap_node(last, false);
     if (n1)
@@ -118,7 +118,7 @@ void rc_large_map_remove(const void *hdr, size_t len) {
         atomic_fetch_sub_explicit(lmap_counter_of(n2, last), 1, memory_order_release);
 }
 
-bool rc_large_map_covers(const void *hdr, size_t len) {
+bool rc__large_map_covers(const void *hdr, size_t len) {
     uintptr_t first = (uintptr_t)hdr, last = first + len - 1;
     if (last < first)
         return false; /* wrapped below address 0 */

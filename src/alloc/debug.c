@@ -51,14 +51,14 @@ static bool all_bytes(const unsigned char *q, size_t n, unsigned char v) {
     return true;
 }
 
-void *rc_debug_malloc(rc_heap *h, size_t n) {
-    if (rc_injected_failure(h))
+void *rc__debug_malloc(rc_heap *h, size_t n) {
+    if (rc__injected_failure(h))
         return NULL;
     if (n > SIZE_MAX / 2) {
         h->failed++;
         return NULL;
     }
-    char *raw = rc_raw_alloc(h, n + RC_DEBUG_OVERHEAD);
+    char *raw = rc__raw_alloc(h, n + RC_DEBUG_OVERHEAD);
     if (!raw)
         return NULL;
     RC_UNPOISON(raw, n + RC_DEBUG_OVERHEAD);
@@ -86,18 +86,18 @@ void *rc_debug_malloc(rc_heap *h, size_t n) {
  * in front of p's debug header, which an underrun that overwrote the debug
  * header left intact (its check says so).  NULL if there is none, or if it
  * belongs to a heap of another mode (then p is not a debug block). */
-rc_heap *rc_debug_large_owner(const void *p) {
+rc_heap *rc__debug_large_owner(const void *p) {
     uintptr_t raw = (uintptr_t)p - RC_DEBUG_PREFIX; /* p may be anything: no pointer arithmetic */
     if (raw > (uintptr_t)p)
         return NULL;
-    rc_large *L = rc_large_header((const void *)raw);
+    rc_large *L = rc__large_header((const void *)raw);
     return L && L->heap->mode == RC_MODE_DEBUG ? L->heap : NULL;
 }
 
 /* Does p carry a debug header (live or dead) in a large block?  Used for
  * pointers outside every arena. */
-bool rc_debug_owns(const void *p) {
-    rc_heap *h = rc_debug_large_owner(p);
+bool rc__debug_owns(const void *p) {
+    rc_heap *h = rc__debug_large_owner(p);
     if (!h)
         return false;
     rc_debug_hdr *hdr = hdr_of(p);
@@ -113,39 +113,39 @@ static rc_debug_hdr *validate(rc_heap *h, const void *p) {
     rc_arena *a = rc_arena_map_lookup(p);
     if (a) {
         rc_pool *pool = rc_pool_of(a, p);
-        char *start = rc_pool_start(pool);
+        char *start = rc__pool_start(pool);
         if (pool->cls == RC_POOL_UNUSED || raw < start ||
             (size_t)(raw - start) % rc_class_size(pool->cls)) {
-            rc_report(h, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
+            rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
             return NULL;
         }
     }
     rc_debug_hdr *hdr = hdr_of(p);
     if (!h)
-        h = rc_debug_large_owner(p); /* large block: its large header says whose */
+        h = rc__debug_large_owner(p); /* large block: its large header says whose */
     uint64_t c = debug_check(p, hdr->serial, hdr->size);
     if (hdr->check == (c ^ STATE_DEAD)) {
-        rc_report(h, RC_ERR_DOUBLE_FREE, p, hdr->size, hdr->serial, "double free");
+        rc__report(h, RC_ERR_DOUBLE_FREE, p, hdr->size, hdr->serial, "double free");
         return NULL;
     }
     if (hdr->check != (c ^ STATE_LIVE) || hdr->heap != h) {
-        rc_report(h, RC_ERR_UNDERRUN, p, 0, 0,
+        rc__report(h, RC_ERR_UNDERRUN, p, 0, 0,
                   "block header overwritten (buffer underrun far before the block)");
         return NULL;
     }
     const unsigned char *front = (const unsigned char *)p - RC_DEBUG_GUARD_SIZE;
     if (!all_bytes(front, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE)) {
-        rc_report(h, RC_ERR_UNDERRUN, p, hdr->size, hdr->serial,
+        rc__report(h, RC_ERR_UNDERRUN, p, hdr->size, hdr->serial,
                   "buffer underrun (guard bytes before the block overwritten)");
         return NULL;
     }
     if (!all_bytes((const unsigned char *)p + hdr->size, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE)) {
-        rc_report(h, RC_ERR_OVERRUN, p, hdr->size, hdr->serial,
+        rc__report(h, RC_ERR_OVERRUN, p, hdr->size, hdr->serial,
                   "buffer overrun (guard bytes after the block overwritten)");
         return NULL;
     }
     if (!pthread_equal(h->owner, pthread_self())) {
-        rc_report(h, RC_ERR_WRONG_THREAD, p, hdr->size, hdr->serial,
+        rc__report(h, RC_ERR_WRONG_THREAD, p, hdr->size, hdr->serial,
                   "block freed by a thread that does not own its heap");
         return NULL;
     }
@@ -160,19 +160,19 @@ static void release(rc_heap *h, void *raw) {
     if (h->valgrind && in_pool)
         VALGRIND_MAKE_MEM_DEFINED(p, hdr->size); /* it was announced freed */
     if (!all_bytes((unsigned char *)p, hdr->size, RC_DEBUG_DEAD_BYTE)) {
-        rc_report(h, RC_ERR_WRITE_AFTER_FREE, p, hdr->size, hdr->serial,
+        rc__report(h, RC_ERR_WRITE_AFTER_FREE, p, hdr->size, hdr->serial,
                   "freed block was written to (use after free)");
         return; /* keep it out of circulation */
     }
     if (in_pool) { /* a free pool block again: off limits, as in pool mode */
-        RC_POISON(raw, rc_raw_usable(raw));
+        RC_POISON(raw, rc__raw_usable(raw));
         if (h->valgrind)
-            VALGRIND_MAKE_MEM_NOACCESS(raw, rc_raw_usable(raw));
+            VALGRIND_MAKE_MEM_NOACCESS(raw, rc__raw_usable(raw));
     }
-    rc_raw_free(h, raw);
+    rc__raw_free(h, raw);
 }
 
-void rc_debug_free(rc_heap *h, void *p) {
+void rc__debug_free(rc_heap *h, void *p) {
     rc_debug_hdr *hdr = validate(h, p);
     if (!hdr)
         return;
@@ -194,14 +194,14 @@ void rc_debug_free(rc_heap *h, void *p) {
 
 /* rc_free_sized on a debug heap: the block must be h's and n the size it was
  * asked with (rc_malloc(h, 0) asked for 1 byte; 0 is accepted too). */
-void rc_debug_free_sized(rc_heap *h, void *p, size_t n) {
+void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
     if (!owner) {
-        rc_report(h, RC_ERR_FOREIGN, p, n, 0, "rc_free_sized given a pointer not allocated by rcgc");
+        rc__report(h, RC_ERR_FOREIGN, p, n, 0, "rc_free_sized given a pointer not allocated by rcgc");
         return;
     }
     if (owner != h) {
-        rc_report(h, RC_ERR_WRONG_HEAP, p, n, 0, "rc_free_sized given a heap that does not own the block");
+        rc__report(h, RC_ERR_WRONG_HEAP, p, n, 0, "rc_free_sized given a heap that does not own the block");
         return;
     }
     rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
@@ -210,33 +210,33 @@ void rc_debug_free_sized(rc_heap *h, void *p, size_t n) {
     if (n != hdr->size && !(n == 0 && hdr->size == 1)) {
         char what[96];
         snprintf(what, sizeof what, "rc_free_sized given size %zu for a block of %zu bytes", n, hdr->size);
-        rc_report(h, RC_ERR_WRONG_SIZE, p, hdr->size, hdr->serial, what);
+        rc__report(h, RC_ERR_WRONG_SIZE, p, hdr->size, hdr->serial, what);
         return;
     }
-    rc_debug_free(h, p);
+    rc__debug_free(h, p);
 }
 
-void *rc_debug_realloc(rc_heap *h, void *p, size_t n) {
+void *rc__debug_realloc(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
     if (owner != h) {
-        rc_report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
+        rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
         return NULL;
     }
     rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
     if (!hdr)
         return NULL;
     /* always move: the old address becomes invalid at once, as it may in pool mode */
-    char *q = rc_debug_malloc(h, n);
+    char *q = rc__debug_malloc(h, n);
     if (!q)
         return NULL;
     memcpy(q, p, hdr->size < n ? hdr->size : n);
-    rc_debug_free(h, p);
+    rc__debug_free(h, p);
     return q;
 }
 
-size_t rc_debug_usable(const void *p) { return hdr_of(p)->size; }
+size_t rc__debug_usable(const void *p) { return hdr_of(p)->size; }
 
-void rc_debug_flush_quarantine(rc_heap *h) {
+void rc__debug_flush_quarantine(rc_heap *h) {
     while (h->q_len) {
         void *oldest = h->quarantine[h->q_head];
         h->q_head = (h->q_head + 1) % RC_QUARANTINE;

@@ -64,30 +64,30 @@ static inline void link_set(rc_block *b, rc_block *n) {
 
 /* ---- Pool geometry --------------------------------------------------------- */
 
-rc_arena *rc_pool_arena(const rc_pool *pool) {
+rc_arena *rc__pool_arena(const rc_pool *pool) {
     return (rc_arena *)((uintptr_t)pool & ~(uintptr_t)(RC_ARENA_SIZE - 1));
 }
 
 static unsigned pool_index(const rc_pool *pool) {
-    return (unsigned)(pool - rc_pool_arena(pool)->pools);
+    return (unsigned)(pool - rc__pool_arena(pool)->pools);
 }
 
-char *rc_pool_start(const rc_pool *pool) {
+char *rc__pool_start(const rc_pool *pool) {
     unsigned i = pool_index(pool);
-    return (char *)rc_pool_arena(pool) + (i ? (size_t)i * RC_POOL_SIZE : ARENA_HDR_BYTES);
+    return (char *)rc__pool_arena(pool) + (i ? (size_t)i * RC_POOL_SIZE : ARENA_HDR_BYTES);
 }
 
 static char *pool_end(const rc_pool *pool) {
-    return (char *)rc_pool_arena(pool) + ((size_t)pool_index(pool) + 1) * RC_POOL_SIZE;
+    return (char *)rc__pool_arena(pool) + ((size_t)pool_index(pool) + 1) * RC_POOL_SIZE;
 }
 
-size_t rc_pool_capacity(const rc_pool *pool) {
-    return (size_t)(pool_end(pool) - rc_pool_start(pool)) / rc_class_size(pool->cls);
+size_t rc__pool_capacity(const rc_pool *pool) {
+    return (size_t)(pool_end(pool) - rc__pool_start(pool)) / rc_class_size(pool->cls);
 }
 
 /* ---- Reports ----------------------------------------------------------------- */
 
-void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
+void rc__report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
                const char *what) {
     char msg[256];
     snprintf(msg, sizeof msg, "rcgc: %s: pointer %p (size %zu, serial %llu)", what, p, size,
@@ -225,12 +225,12 @@ static void *arena_memory(rc_heap *h, bool *populated) {
         *populated = h->partner_populated;
         return mem;
     }
-    bool growing = h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc_os_hooks.arena_alloc;
+    bool growing = h->narenas >= RC_POPULATE_AFTER && h->hooks.arena_alloc == rc__os_hooks.arena_alloc;
     if (growing && grow_in_pairs(h) && os_fits(h, RC_PAIR_SIZE)) { /* no room: not a failure */
         char *pair = h->hooks.arena_alloc(h->hooks.ctx, RC_PAIR_SIZE, RC_PAIR_SIZE);
         if (pair) {
-            rc_os_prefer_huge(pair, RC_PAIR_SIZE);
-            *populated = rc_os_populate(pair, RC_PAIR_SIZE);
+            rc__os_prefer_huge(pair, RC_PAIR_SIZE);
+            *populated = rc__os_populate(pair, RC_PAIR_SIZE);
             h->partner = pair + RC_ARENA_SIZE;
             h->partner_populated = *populated;
             os_took(h, RC_PAIR_SIZE);
@@ -247,7 +247,7 @@ static void *arena_memory(rc_heap *h, bool *populated) {
     }
     os_took(h, RC_ARENA_SIZE);
     if (growing)
-        *populated = rc_os_populate(mem, RC_ARENA_SIZE);
+        *populated = rc__os_populate(mem, RC_ARENA_SIZE);
     return mem;
 }
 
@@ -256,7 +256,7 @@ static rc_arena *arena_new(rc_heap *h) {
     void *mem = arena_memory(h, &populated);
     if (!mem)
         return NULL;
-    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc_arena_map_set(mem)) {
+    if (((uintptr_t)mem & (RC_ARENA_SIZE - 1)) || !rc__arena_map_set(mem)) {
         /* misaligned memory from a user hook, or no room for the map */
         h->hooks.arena_free(h->hooks.ctx, mem, RC_ARENA_SIZE);
         h->bytes_os -= RC_ARENA_SIZE;
@@ -326,7 +326,7 @@ static void arena_release(rc_heap *h, rc_arena *a) {
         a->all_next->all_prev = a->all_prev;
     if (a->idle)
         idle_unlink(h, a);
-    rc_arena_map_clear(a);
+    rc__arena_map_clear(a);
     RC_UNPOISON(a, RC_ARENA_SIZE);
     VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
     h->hooks.arena_free(h->hooks.ctx, a, RC_ARENA_SIZE);
@@ -376,7 +376,7 @@ static void idle_release_surplus(rc_heap *h) {
         idle_trim_to(h, keep);
         return;
     }
-    uint64_t now = rc_os_now_ns();
+    uint64_t now = rc__os_now_ns();
     while (h->nidle > keep && now - h->idle_oldest->idle_since >= h->idle_decay_ns)
         idle_trim_to(h, h->nidle - 1);
 }
@@ -401,14 +401,14 @@ static void arena_maybe_idle(rc_heap *h, rc_arena *a) {
         h->idle_oldest = a;
     h->idle = a;
     h->nidle++;
-    a->idle_since = h->idle_decay_ns ? rc_os_now_ns() : 0;
+    a->idle_since = h->idle_decay_ns ? rc__os_now_ns() : 0;
     idle_release_surplus(h);
 }
 
 /* A pool of p's arena is about to hand out a block while it has none out
  * (p->used == 0): if the arena was idle, it is busy again. */
 static void arena_wake(rc_heap *h, rc_pool *p) {
-    rc_arena *a = rc_pool_arena(p);
+    rc_arena *a = rc__pool_arena(p);
     if (a->idle)
         idle_unlink(h, a);
 }
@@ -419,14 +419,14 @@ static void pool_init(rc_heap *h, rc_pool *p, unsigned c) {
     size_t sz = rc_class_size(c);
     char *start;
     p->cls = (uint16_t)c;
-    start = rc_pool_start(p);
+    start = rc__pool_start(p);
     p->free = NULL;
     p->bump = start;
-    p->limit = start + rc_pool_capacity(p) * sz;
+    p->limit = start + rc__pool_capacity(p) * sz;
     p->used = 0;
     p->full = 0;
-    rc_pool_arena(p)->cls_of[pool_index(p)] = h->instrumented ? RC_CLS_SLOW : (uint8_t)c;
-    rc_pool_arena(p)->cache_of[pool_index(p)] = h->instrumented ? NULL : &h->cache[c];
+    rc__pool_arena(p)->cls_of[pool_index(p)] = h->instrumented ? RC_CLS_SLOW : (uint8_t)c;
+    rc__pool_arena(p)->cache_of[pool_index(p)] = h->instrumented ? NULL : &h->cache[c];
     RC_POISON(start, (size_t)(pool_end(p) - start));
     if (h->valgrind)
         VALGRIND_MAKE_MEM_NOACCESS(start, (size_t)(pool_end(p) - start));
@@ -451,7 +451,7 @@ static rc_pool *pool_take(rc_heap *h, unsigned c) {
 
 /* Return an empty pool (already out of its class list) to its arena. */
 static void pool_release(rc_heap *h, rc_pool *p) {
-    rc_arena *a = rc_pool_arena(p);
+    rc_arena *a = rc__pool_arena(p);
     p->cls = RC_POOL_UNUSED;
     a->cls_of[pool_index(p)] = RC_CLS_SLOW;
     a->cache_of[pool_index(p)] = NULL;
@@ -474,7 +474,7 @@ static void pool_release(rc_heap *h, rc_pool *p) {
  * Precondition: p->bump < p->limit. */
 static size_t carve_count(const rc_pool *p, size_t sz) {
     size_t n;
-    if (rc_pool_arena(p)->populated) {
+    if (rc__pool_arena(p)->populated) {
         n = RC_POOL_SIZE / sz;
     } else {
         size_t to_page_end = RC_CARVE_BYTES - ((uintptr_t)p->bump & (RC_CARVE_BYTES - 1));
@@ -539,7 +539,7 @@ static void *pool_block_alloc(rc_heap *h, unsigned c) {
 
 /* A pool just lost its last block. */
 static void pool_emptied(rc_heap *h, rc_pool *p) {
-    rc_arena *a = rc_pool_arena(p);
+    rc_arena *a = rc__pool_arena(p);
     if (!(h->list[p->cls] == p && p->next == NULL)) {
         /* not the class's only pool: give it back to the arena.  (The only
          * pool stays, so an alloc/free loop does not re-take it each time.) */
@@ -601,7 +601,7 @@ static bool cache_refill(rc_heap *h, unsigned c) {
         if (!p)
             return false;
         if (p->free) {
-            size_t carved = (size_t)(p->bump - rc_pool_start(p)) / sz;
+            size_t carved = (size_t)(p->bump - rc__pool_start(p)) / sz;
             size_t n = carved - p->used;
             h->cache[c].head = p->free;
             cache_counts(h, c, rc_cache_live(&h->cache[c]), n);
@@ -783,9 +783,9 @@ static uint64_t large_check(const void *p, const rc_heap *h, size_t size) {
 /* The header in front of p if p is a live large block: read only when the
  * large-header map says its pages hold live headers (so they are mapped),
  * then trusted only if its check word agrees. */
-rc_large *rc_large_header(const void *p) {
+rc_large *rc__large_header(const void *p) {
     uintptr_t a = (uintptr_t)p - sizeof(rc_large);
-    if (a > (uintptr_t)p || !rc_large_map_covers((const void *)a, sizeof(rc_large)))
+    if (a > (uintptr_t)p || !rc__large_map_covers((const void *)a, sizeof(rc_large)))
         return NULL;
     rc_large *L = (rc_large *)a;
     return L->check == large_check(p, L->heap, L->alloc_size) ? L : NULL;
@@ -794,7 +794,7 @@ rc_large *rc_large_header(const void *p) {
 /* Count L's header in the large-header map, or flag it uncounted when the
  * map cannot take it (false). */
 static bool large_count(rc_large *L) {
-    bool ok = rc_large_map_add(L, sizeof *L);
+    bool ok = rc__large_map_add(L, sizeof *L);
     if (ok)
         L->flags &= ~(uint64_t)RC_LARGE_UNMAPPED;
     else
@@ -806,7 +806,7 @@ static bool large_count(rc_large *L) {
 static bool large_uncount(rc_large *L) {
     if (L->flags & RC_LARGE_UNMAPPED)
         return false;
-    rc_large_map_remove(L, sizeof *L);
+    rc__large_map_remove(L, sizeof *L);
     return true;
 }
 
@@ -819,7 +819,7 @@ static void *large_alloc(rc_heap *h, size_t n) {
     if (!os_budget(h, total))
         return NULL;
     rc_large *L = h->hooks.large_alloc(h->hooks.ctx, total);
-    if (L && !rc_large_map_add(L, sizeof *L)) {
+    if (L && !rc__large_map_add(L, sizeof *L)) {
         h->hooks.large_free(h->hooks.ctx, L, total); /* the map could not grow */
         L = NULL;
     }
@@ -868,7 +868,7 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
     size_t have = L->alloc_size - RC_LARGE_HDR;
     if (n <= have && (n >= have / 2 || rc_good_size(n) == have))
         return L + 1;
-    if (rc_injected_failure(h))
+    if (rc__injected_failure(h))
         return NULL;
     if (n > SIZE_MAX / 2) {
         h->failed++;
@@ -932,13 +932,13 @@ static void *large_resize(rc_heap *h, rc_large *L, size_t n) {
 
 /* ---- Raw blocks (the layer the debug allocator builds on) ------------------- */
 
-void *rc_raw_alloc(rc_heap *h, size_t n) {
+void *rc__raw_alloc(rc_heap *h, size_t n) {
     if (n <= RC_SMALL_MAX && h->mode != RC_MODE_MALLOC)
         return pool_block_alloc(h, rc_size_class(n ? n : 1));
     return large_alloc(h, n);
 }
 
-void rc_raw_free(rc_heap *h, void *raw) {
+void rc__raw_free(rc_heap *h, void *raw) {
     rc_arena *a = rc_arena_map_lookup(raw);
     if (a)
         pool_block_free(h, rc_pool_of(a, raw), raw);
@@ -946,7 +946,7 @@ void rc_raw_free(rc_heap *h, void *raw) {
         large_free(h, (rc_large *)raw - 1);
 }
 
-size_t rc_raw_usable(void *raw) {
+size_t rc__raw_usable(void *raw) {
     rc_arena *a = rc_arena_map_lookup(raw);
     if (a)
         return rc_class_size(rc_pool_of(a, raw)->cls);
@@ -957,7 +957,7 @@ size_t rc_raw_usable(void *raw) {
 /* ---- Public allocation API ------------------------------------------------- */
 
 /* Instrumented pool mode (valgrind, ASan): plain blocks, announced. */
-bool rc_injected_failure(rc_heap *h) {
+bool rc__injected_failure(rc_heap *h) {
     if (h->fail_countdown && --h->fail_countdown == 0 && h->mode != RC_MODE_POOL) {
         h->failed++;
         return true;
@@ -969,12 +969,12 @@ void rc_heap_fail_at(rc_heap *h, uint64_t n) { h->fail_countdown = n; }
 
 static void *instrumented_alloc(rc_heap *h, size_t n) {
     if (h->mode == RC_MODE_DEBUG)
-        return rc_debug_malloc(h, n);
-    if (rc_injected_failure(h))
+        return rc__debug_malloc(h, n);
+    if (rc__injected_failure(h))
         return NULL;
-    void *p = rc_raw_alloc(h, n);
+    void *p = rc__raw_alloc(h, n);
     if (p && rc_arena_map_lookup(p)) {
-        size_t usable = rc_raw_usable(p);
+        size_t usable = rc__raw_usable(p);
         RC_UNPOISON(p, usable);
         if (h->valgrind)
             VALGRIND_MEMPOOL_ALLOC(h, p, usable);
@@ -1014,23 +1014,23 @@ void *rc_calloc(rc_heap *h, size_t count, size_t n) {
 }
 
 static void report_foreign(rc_heap *h, const void *p) {
-    rc_report(h, RC_ERR_FOREIGN, p, 0, 0,
+    rc__report(h, RC_ERR_FOREIGN, p, 0, 0,
               "pointer not allocated by rcgc (foreign pointer, or a block freed twice)");
 }
 
 /* Free a pointer with no arena: a large block, a debug block, or foreign. */
 static void free_large_or_foreign(void *ptr) {
-    rc_large *L = rc_large_header(ptr);
+    rc_large *L = rc__large_header(ptr);
     if (L) {
         rc_heap *h = L->heap;
         if (h->mode == RC_MODE_DEBUG && !pthread_equal(h->owner, pthread_self())) {
-            rc_report(h, RC_ERR_WRONG_THREAD, ptr, L->alloc_size - RC_LARGE_HDR, 0,
+            rc__report(h, RC_ERR_WRONG_THREAD, ptr, L->alloc_size - RC_LARGE_HDR, 0,
                       "block freed by a thread that does not own its heap");
             return;
         }
         large_free(h, L);
-    } else if (rc_debug_large_owner(ptr)) {
-        rc_debug_free(NULL, ptr); /* reports to that heap if the debug header is damaged */
+    } else if (rc__debug_large_owner(ptr)) {
+        rc__debug_free(NULL, ptr); /* reports to that heap if the debug header is damaged */
     } else {
         report_foreign(NULL, ptr);
     }
@@ -1045,7 +1045,7 @@ RC_NOINLINE void rc__free_slow(rc_arena *a, void *ptr) {
     }
     rc_heap *h = a->heap;
     if (h->mode == RC_MODE_DEBUG) {
-        rc_debug_free(h, ptr);
+        rc__debug_free(h, ptr);
         return;
     }
     rc_pool *p = rc_pool_of(a, ptr);
@@ -1055,7 +1055,7 @@ RC_NOINLINE void rc__free_slow(rc_arena *a, void *ptr) {
     }
     /* a used pool takes this path only in an instrumented heap */
     size_t sz = rc_class_size(p->cls);
-    char *start = rc_pool_start(p);
+    char *start = rc__pool_start(p);
     if ((char *)ptr < start || (size_t)((char *)ptr - start) % sz) {
         report_foreign(h, ptr);
         return;
@@ -1077,7 +1077,7 @@ RC_NOINLINE void rc__free_sized_slow(rc_heap *h, void *ptr, size_t n) {
     if (!ptr)
         return;
     if (h && h->mode == RC_MODE_DEBUG) {
-        rc_debug_free_sized(h, ptr, n);
+        rc__debug_free_sized(h, ptr, n);
         return;
     }
     rc__free_inline(ptr);
@@ -1089,7 +1089,7 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
     if (!p)
         return rc_malloc(h, n);
     if (h->mode == RC_MODE_DEBUG)
-        return rc_debug_realloc(h, p, n); /* checks p, whatever n is */
+        return rc__debug_realloc(h, p, n); /* checks p, whatever n is */
     if (n == 0) {
         void *q = rc_malloc(h, 0);
         if (q)
@@ -1124,7 +1124,7 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
         if (n <= have && (rc_size_class(n) == pool->cls || n >= have - have / 4))
             return p;
     } else {
-        rc_large *L = rc_large_header(p);
+        rc_large *L = rc__large_header(p);
         if (!L) {
             report_foreign(h, p);
             return NULL;
@@ -1150,17 +1150,17 @@ size_t rc_usable_size(const void *p) {
         if (RC_LIKELY(c != RC_CLS_SLOW))
             return rc_class_size(c); /* a plain heap's pool block: one byte tells */
         if (a->heap->mode == RC_MODE_DEBUG)
-            return rc_debug_usable(p);
+            return rc__debug_usable(p);
         return rc_class_size(rc_pool_of(a, p)->cls);
     }
-    rc_large *L = rc_large_header(p);
+    rc_large *L = rc__large_header(p);
     if (L)
         return L->alloc_size - RC_LARGE_HDR;
-    if (rc_debug_owns(p))
-        return rc_debug_usable(p);
-    rc_heap *dh = rc_debug_large_owner(p);
+    if (rc__debug_owns(p))
+        return rc__debug_usable(p);
+    rc_heap *dh = rc__debug_large_owner(p);
     if (dh) {
-        rc_report(dh, RC_ERR_UNDERRUN, p, 0, 0,
+        rc__report(dh, RC_ERR_UNDERRUN, p, 0, 0,
                   "block header overwritten (buffer underrun far before the block)");
         return 0;
     }
@@ -1174,10 +1174,10 @@ rc_heap *rc_heap_of_block(const void *p) {
     rc_arena *a = rc_arena_map_lookup(p);
     if (a)
         return a->heap;
-    rc_large *L = rc_large_header(p);
+    rc_large *L = rc__large_header(p);
     if (L)
         return L->heap;
-    return rc_debug_large_owner(p);
+    return rc__debug_large_owner(p);
 }
 
 size_t rc_good_size(size_t n) {
@@ -1217,7 +1217,7 @@ rc_heap *rc_heap_new(const rc_heap_config *cfg) {
         conf = *cfg;
     else
         rc_heap_config_init(&conf);
-    const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc_os_hooks;
+    const rc_raw_hooks *hooks = conf.hooks ? conf.hooks : &rc__os_hooks;
     if (!hooks->arena_alloc || !hooks->arena_free || !hooks->large_alloc || !hooks->large_free)
         return NULL;
     if ((unsigned)conf.mode > RC_MODE_DEBUG || (unsigned)conf.huge_pages > RC_HUGE_AUTO)
@@ -1273,7 +1273,7 @@ static size_t rc_release_idle_arenas(rc_heap *h) {
 
 size_t rc_heap_trim(rc_heap *h) {
     size_t before = h->bytes_os;
-    rc_debug_flush_quarantine(h);
+    rc__debug_flush_quarantine(h);
     cache_flush_all(h);
     /* every empty pool still in a class list (the pinned ones, and any left
      * behind a pool that rejoined the list in front of it) */
@@ -1303,7 +1303,7 @@ void rc_heap_destroy(rc_heap *h) {
     while (h->arenas) {
         rc_arena *a = h->arenas;
         h->arenas = a->all_next;
-        rc_arena_map_clear(a);
+        rc__arena_map_clear(a);
         RC_UNPOISON(a, RC_ARENA_SIZE);
         VALGRIND_MAKE_MEM_UNDEFINED(a, RC_ARENA_SIZE);
         h->hooks.arena_free(h->hooks.ctx, a, RC_ARENA_SIZE);

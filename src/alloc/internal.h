@@ -159,7 +159,7 @@ struct rc_arena {
     bool populated;                /* faulted in whole when mapped: carve pools whole */
     bool idle;                     /* on h->idle: no block handed out */
     rc_arena *idle_next, *idle_prev; /* h->idle, most recently idle first */
-    uint64_t idle_since;           /* rc_os_now_ns() when it went idle */
+    uint64_t idle_since;           /* rc__os_now_ns() when it went idle */
     rc_pool pools[RC_POOLS_PER_ARENA];
 };
 
@@ -314,19 +314,19 @@ struct rc_heap {
 #define RC_MAP_WORDS ((size_t)1 << (RC_MAP_ADDRESS_BITS - RC_ARENA_SHIFT - 6))
 /* Marks [base, base + RC_ARENA_SIZE) as an arena; false if base lies beyond
  * the address space the map covers. */
-bool rc_arena_map_set(void *base);
-void rc_arena_map_clear(void *base);
+bool rc__arena_map_set(void *base);
+void rc__arena_map_clear(void *base);
 /* The large-header map (arena_map.c): pages touched by live large-block
  * headers.  add is false if a node of the map cannot be mapped (or hdr lies
  * beyond it); covers is true only if every page of [hdr, hdr + len) is
  * touched by some live header, so that reading it cannot fault. */
-bool rc_large_map_add(const void *hdr, size_t len);
-void rc_large_map_remove(const void *hdr, size_t len);
-bool rc_large_map_covers(const void *hdr, size_t len);
+bool rc__large_map_add(const void *hdr, size_t len);
+void rc__large_map_remove(const void *hdr, size_t len);
+bool rc__large_map_covers(const void *hdr, size_t len);
 
 #include <stdatomic.h>
 /* hidden: the fast path reaches it PC-relative, not through the GOT */
-extern __attribute__((visibility("hidden"))) _Atomic uint64_t rc_arena_bits[RC_MAP_WORDS];
+extern __attribute__((visibility("hidden"))) _Atomic uint64_t rc__arena_bits[RC_MAP_WORDS];
 
 /* Is p in an arena?  One load, from an address computed from p alone. */
 RC_INLINE bool rc_arena_map_test(const void *p) {
@@ -336,7 +336,7 @@ RC_INLINE bool rc_arena_map_test(const void *p) {
     uintptr_t i = a >> (RC_ARENA_SHIFT + 6);
     if (RC_UNLIKELY(i >= RC_MAP_WORDS))
         return false;
-    uint64_t w = atomic_load_explicit(&rc_arena_bits[i], memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&rc__arena_bits[i], memory_order_acquire);
     return (w >> ((a >> RC_ARENA_SHIFT) & 63)) & 1;
 }
 
@@ -445,14 +445,14 @@ RC_INLINE rc_heap *rc__heap_of_block_inline(const void *p) {
 }
 
 /* ---- os.c ---------------------------------------------------------------- */
-extern const rc_raw_hooks rc_os_hooks;
+extern const rc_raw_hooks rc__os_hooks;
 /* Fault in fresh OS memory in one go (default hooks only); best effort:
  * true if the memory is now resident. */
-bool rc_os_populate(void *p, size_t size);
+bool rc__os_populate(void *p, size_t size);
 /* CLOCK_MONOTONIC, in nanoseconds. */
-uint64_t rc_os_now_ns(void);
+uint64_t rc__os_now_ns(void);
 /* Best effort: back [p, p + size) with transparent huge pages. */
-void rc_os_prefer_huge(void *p, size_t size);
+void rc__os_prefer_huge(void *p, size_t size);
 /* A heap that already holds this many arenas and maps another is growing:
  * the new arena is populated at once instead of page by page, together with
  * its partner in a huge-page pair (see arena_memory in heap.c). */
@@ -466,27 +466,27 @@ RC_INLINE unsigned rc_size_class(size_t n) { return (unsigned)((n - 1) >> 4); }
 RC_INLINE rc_pool *rc_pool_of(rc_arena *a, const void *p) {
     return &a->pools[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
 }
-char *rc_pool_start(const rc_pool *pool);
-size_t rc_pool_capacity(const rc_pool *pool);
-rc_arena *rc_pool_arena(const rc_pool *pool);
+char *rc__pool_start(const rc_pool *pool);
+size_t rc__pool_capacity(const rc_pool *pool);
+rc_arena *rc__pool_arena(const rc_pool *pool);
 
-void *rc_raw_alloc(rc_heap *h, size_t n);      /* pool or large block, uninstrumented */
-void rc_raw_free(rc_heap *h, void *raw);        /* counterpart */
-size_t rc_raw_usable(void *raw);
-rc_large *rc_large_header(const void *p);       /* NULL if p has no valid large header */
-bool rc_injected_failure(rc_heap *h);          /* rc_heap_fail_at's countdown hit */
-void rc_report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
+void *rc__raw_alloc(rc_heap *h, size_t n);      /* pool or large block, uninstrumented */
+void rc__raw_free(rc_heap *h, void *raw);        /* counterpart */
+size_t rc__raw_usable(void *raw);
+rc_large *rc__large_header(const void *p);       /* NULL if p has no valid large header */
+bool rc__injected_failure(rc_heap *h);          /* rc_heap_fail_at's countdown hit */
+void rc__report(rc_heap *h, rc_error_kind kind, const void *p, size_t size, uint64_t serial,
                const char *what);
 
 /* ---- debug.c -------------------------------------------------------------- */
-void *rc_debug_malloc(rc_heap *h, size_t n);
-void rc_debug_free(rc_heap *h, void *p);       /* h: the heap p's arena says, or NULL */
-void rc_debug_free_sized(rc_heap *h, void *p, size_t n); /* h: the caller's heap */
-void *rc_debug_realloc(rc_heap *h, void *p, size_t n);
-size_t rc_debug_usable(const void *p);
-bool rc_debug_owns(const void *p);              /* p carries a valid debug header */
+void *rc__debug_malloc(rc_heap *h, size_t n);
+void rc__debug_free(rc_heap *h, void *p);       /* h: the heap p's arena says, or NULL */
+void rc__debug_free_sized(rc_heap *h, void *p, size_t n); /* h: the caller's heap */
+void *rc__debug_realloc(rc_heap *h, void *p, size_t n);
+size_t rc__debug_usable(const void *p);
+bool rc__debug_owns(const void *p);              /* p carries a valid debug header */
 /* The debug heap whose large block starts at p's debug header, or NULL. */
-rc_heap *rc_debug_large_owner(const void *p);
-void rc_debug_flush_quarantine(rc_heap *h);
+rc_heap *rc__debug_large_owner(const void *p);
+void rc__debug_flush_quarantine(rc_heap *h);
 
 #endif

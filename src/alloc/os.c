@@ -84,7 +84,7 @@ static void *os_large_realloc(void *ctx, void *p, size_t old_size, size_t new_si
     return realloc(p, new_size);
 }
 
-uint64_t rc_os_now_ns(void) {
+uint64_t rc__os_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -94,7 +94,7 @@ uint64_t rc_os_now_ns(void) {
  * zeroes the pages, but skips one page fault per page).  Kernels before
  * 5.14 answer EINVAL: remember that and leave the pages to fault lazily.
  * Any other failure (no memory right now) is harmless for the same reason. */
-bool rc_os_populate(void *p, size_t size) {
+bool rc__os_populate(void *p, size_t size) {
 #ifdef MADV_POPULATE_WRITE
     static _Atomic int unsupported;
     if (atomic_load_explicit(&unsupported, memory_order_relaxed))
@@ -115,8 +115,8 @@ bool rc_os_populate(void *p, size_t size) {
 /* Ask for transparent huge pages over [p, p + size) (2 MiB-aligned on
  * x86-64 and arm64 with 4 KiB pages).  Where the kernel has them set to
  * "madvise" (Debian's default) this is what turns them on; "always" needs no
- * asking and "never" ignores it.  Best effort, like rc_os_populate. */
-void rc_os_prefer_huge(void *p, size_t size) {
+ * asking and "never" ignores it.  Best effort, like rc__os_populate. */
+void rc__os_prefer_huge(void *p, size_t size) {
 #ifdef MADV_HUGEPAGE
     int saved = errno;
     (void)madvise(p, size, MADV_HUGEPAGE);
@@ -127,7 +127,7 @@ void rc_os_prefer_huge(void *p, size_t size) {
 #endif
 }
 
-const rc_raw_hooks rc_os_hooks = {
+const rc_raw_hooks rc__os_hooks = {
     .ctx = NULL,
     .arena_alloc = os_arena_alloc,
     .arena_free = os_arena_free,

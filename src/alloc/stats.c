@@ -19,7 +19,7 @@ void rc_heap_get_stats(const rc_heap *h, rc_heap_stats *out) {
             rc_class_stats *cs = &out->classes[p->cls];
             cs->pools++;
             cs->blocks_used += p->used;
-            cs->blocks_free += rc_pool_capacity(p) - p->used;
+            cs->blocks_free += rc__pool_capacity(p) - p->used;
         }
     }
     for (unsigned c = 0; c < RC_NUM_CLASSES; c++) {

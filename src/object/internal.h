@@ -101,7 +101,7 @@ typedef struct rc_objstate {
 } rc_objstate;
 
 /* The heap's object state, created on first use (NULL if that fails). */
-rc_objstate *rc_objstate_get(rc_heap *h);
+rc_objstate *rc__objstate_get(rc_heap *h);
 
 static inline uint32_t rc_info(const void *o) { return RC_OBJHEAD(o)->info; }
 static inline size_t rc_prefix_size(uint32_t info) {

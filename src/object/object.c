@@ -24,7 +24,7 @@
 
 /* ---- Per-heap state -------------------------------------------------------- */
 
-rc_objstate *rc_objstate_get(rc_heap *h) {
+rc_objstate *rc__objstate_get(rc_heap *h) {
     rc_objstate *st = rc_heap_layer(h, RC_LAYER_OBJECT);
     if (RC_LIKELY(st != NULL))
         return st;
@@ -126,7 +126,7 @@ RC_NOINLINE static void *new_slow(rc_heap *h, const rc_type *t, size_t extra) {
     bool gc = (t->flags & RC_TYPE_GC) != 0;
     if (gc && !t->traverse)
         return NULL;
-    rc_objstate *st = rc_objstate_get(h);
+    rc_objstate *st = rc__objstate_get(h);
     if (!st)
         return NULL;
     uint32_t idx = type_index(h, st, t);
@@ -566,7 +566,7 @@ static rc_heap *checked_heap(void *o, const char *op) {
     if ((hd->info & RC_INFO_TAG_MASK) != RC_INFO_TAG) {
         char what[96];
         snprintf(what, sizeof what, "%s of a freed or invalid object", op);
-        rc_report(rc_heap_of_block(o), RC_ERR_REFCOUNT, o, 0, 0, what);
+        rc__report(rc_heap_of_block(o), RC_ERR_REFCOUNT, o, 0, 0, what);
         return NULL;
     }
     return rc_heap_of(o);
@@ -587,7 +587,7 @@ static rc_objhead *countable(void *o, const char *op, rc_heap **hp) {
         char what[96];
         snprintf(what, sizeof what, "%s of an object whose count is zero (%s)", op,
                  op[0] == 'i' ? "being deallocated" : "decref below zero");
-        rc_report(h, RC_ERR_REFCOUNT, o, 0, 0, what);
+        rc__report(h, RC_ERR_REFCOUNT, o, 0, 0, what);
         return NULL;
     }
     *hp = h;

@@ -202,7 +202,7 @@ static int64_t dict_lookup_bytes(const rc_dictobj *d, const char *p, size_t n, u
     }
 }
 
-void *rc_types_dict_get_bytes(const void *d, const char *p, size_t n, uint64_t hash) {
+void *rc__types_dict_get_bytes(const void *d, const char *p, size_t n, uint64_t hash) {
     size_t slot;
     int64_t ix = dict_lookup_bytes(d, p, n, hash, &slot);
     return ix < 0 ? NULL : entries_of(d)[ix].value;
@@ -311,7 +311,7 @@ static rc_status check_key(const void *d, const void *key, uint64_t *hash) {
         return RC_EINVAL;
     if (!rc_is_dict(d))
         return RC_ETYPE;
-    if (!rc_types_key_hash(key, hash))
+    if (!rc__types_key_hash(key, hash))
         return RC_ETYPE;
     return RC_OK;
 }
@@ -428,12 +428,12 @@ rc_status rc_dict_set_str(void *o, const char *key, void *value) {
     size_t n = strlen(key);
     rc_dictobj *d = o;
     size_t slot;
-    int64_t ix = dict_lookup_bytes(d, key, n, rc_types_bytes_hash(key, n), &slot);
+    int64_t ix = dict_lookup_bytes(d, key, n, rc__types_bytes_hash(key, n), &slot);
     if (ix >= 0) { /* existing key: no str to make */
         replace_value(d, ix, value);
         return RC_OK;
     }
-    if (rc_types_utf8_length(key, n) == SIZE_MAX)
+    if (rc__types_utf8_length(key, n) == SIZE_MAX)
         return RC_EINVAL;
     void *k = rc_str_literal(rc_types_heap_of(o), key);
     if (!k)
@@ -447,7 +447,7 @@ void *rc_dict_get_str(const void *o, const char *key) {
     if (!key || !rc_is_dict(o))
         return NULL;
     size_t n = strlen(key);
-    return rc_types_dict_get_bytes(o, key, n, rc_types_bytes_hash(key, n));
+    return rc__types_dict_get_bytes(o, key, n, rc__types_bytes_hash(key, n));
 }
 
 rc_status rc_dict_del_str(void *o, const char *key) {
@@ -458,7 +458,7 @@ rc_status rc_dict_del_str(void *o, const char *key) {
     size_t n = strlen(key);
     rc_dictobj *d = o;
     size_t slot;
-    int64_t ix = dict_lookup_bytes(d, key, n, rc_types_bytes_hash(key, n), &slot);
+    int64_t ix = dict_lookup_bytes(d, key, n, rc__types_bytes_hash(key, n), &slot);
     if (ix < 0)
         return RC_EKEY;
     delete_at(d, ix, slot);

@@ -98,7 +98,7 @@ typedef struct rc_typestate {
 } rc_typestate;
 
 /* The heap's types state, created on first use (NULL if that fails). */
-rc_typestate *rc_typestate_get(rc_heap *h);
+rc_typestate *rc__typestate_get(rc_heap *h);
 
 /* ---- Shared helpers ------------------------------------------------------------ */
 
@@ -139,16 +139,16 @@ static inline bool rc_types_may_join_cycle(const void *o) {
  * channel), so self-containing lists and very deep structures cannot
  * overflow the C stack. */
 #define RC_TYPES_EQ_MAX_DEPTH 1000
-extern _Thread_local unsigned rc_types_eq_depth;
+extern _Thread_local unsigned rc__types_eq_depth;
 
 /* The hash of a key as dicts use it; false if unhashable. */
-bool rc_types_key_hash(const void *o, uint64_t *out);
+bool rc__types_key_hash(const void *o, uint64_t *out);
 
 /* Hash of a byte string (what str objects cache). */
-uint64_t rc_types_bytes_hash(const char *p, size_t n);
+uint64_t rc__types_bytes_hash(const char *p, size_t n);
 
 /* Number of code points in valid UTF-8, or SIZE_MAX if invalid. */
-size_t rc_types_utf8_length(const char *p, size_t n);
+size_t rc__types_utf8_length(const char *p, size_t n);
 
 /* Final mixing step (a bijection on 64 bits). */
 static inline uint64_t rc_types_mix64(uint64_t x) {
@@ -162,9 +162,9 @@ static inline uint64_t rc_types_mix64(uint64_t x) {
 
 /* Lookups that do not allocate, for the str-keyed conveniences: the str
  * in the intern table with these bytes (or NULL). */
-void *rc_types_intern_find(rc_typestate *st, const char *p, size_t n, uint64_t hash);
+void *rc__types_intern_find(rc_typestate *st, const char *p, size_t n, uint64_t hash);
 
 /* Dict internals used by the class/instance code. */
-void *rc_types_dict_get_bytes(const void *d, const char *p, size_t n, uint64_t hash);
+void *rc__types_dict_get_bytes(const void *d, const char *p, size_t n, uint64_t hash);
 
 #endif

@@ -112,9 +112,9 @@ static bool list_eq(const void *a, const void *b) {
     const rc_listobj *x = a, *y = b;
     if (x->size != y->size)
         return false;
-    if (rc_types_eq_depth >= RC_TYPES_EQ_MAX_DEPTH)
+    if (rc__types_eq_depth >= RC_TYPES_EQ_MAX_DEPTH)
         return false; /* too deep (or self-containing): see internal.h */
-    rc_types_eq_depth++;
+    rc__types_eq_depth++;
     bool same = true;
     for (size_t i = 0; same && i < x->size && i < y->size; i++) {
         void *xi = x->items[i], *yi = y->items[i];
@@ -126,7 +126,7 @@ static bool list_eq(const void *a, const void *b) {
         rc_decref(xi);
         rc_decref(yi);
     }
-    rc_types_eq_depth--;
+    rc__types_eq_depth--;
     return same && x->size == y->size;
 }
 

@@ -109,7 +109,7 @@ void *rc_int_new(rc_heap *h, int64_t v) {
         return NULL;
     if (v < RC_SMALL_INT_MIN || v > RC_SMALL_INT_MAX)
         return int_alloc(h, v);
-    rc_typestate *st = rc_typestate_get(h);
+    rc_typestate *st = rc__typestate_get(h);
     if (!st)
         return NULL;
     void **slot = &st->small_ints[v - RC_SMALL_INT_MIN];

@@ -25,7 +25,7 @@ static inline uint64_t rotl64(uint64_t x, unsigned r) { return (x << r) | (x >> 
 /* A word-at-a-time multiplicative hash finished by a full avalanche.  Not
  * keyed: fine for an embedded object model, not meant to resist chosen-key
  * flooding as CPython's SipHash does. */
-uint64_t rc_types_bytes_hash(const char *p, size_t n) {
+uint64_t rc__types_bytes_hash(const char *p, size_t n) {
     uint64_t h = 0x2545f4914f6cdd1dull ^ ((uint64_t)n * BH_K2);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -41,7 +41,7 @@ uint64_t rc_types_bytes_hash(const char *p, size_t n) {
     return rc_types_mix64(h);
 }
 
-size_t rc_types_utf8_length(const char *s, size_t n) {
+size_t rc__types_utf8_length(const char *s, size_t n) {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     size_t count = 0;
     while (p < end) {
@@ -126,10 +126,10 @@ void *rc_str_new(rc_heap *h, const char *utf8, size_t nbytes) {
         return NULL;
     if (!nbytes)
         utf8 = ""; /* no arithmetic on a NULL pointer */
-    size_t length = rc_types_utf8_length(utf8, nbytes);
+    size_t length = rc__types_utf8_length(utf8, nbytes);
     if (length == SIZE_MAX)
         return NULL;
-    return str_alloc(h, utf8, nbytes, length, rc_types_bytes_hash(utf8, nbytes));
+    return str_alloc(h, utf8, nbytes, length, rc__types_bytes_hash(utf8, nbytes));
 }
 
 void *rc_str_from_cstr(rc_heap *h, const char *s) {
@@ -162,7 +162,7 @@ bool rc_str_is_interned(const void *o) {
 
 #define INTERN_MIN_CAP 64
 
-void *rc_types_intern_find(rc_typestate *st, const char *p, size_t n, uint64_t hash) {
+void *rc__types_intern_find(rc_typestate *st, const char *p, size_t n, uint64_t hash) {
     if (!st->interned)
         return NULL;
     size_t mask = st->intern_cap - 1;
@@ -219,10 +219,10 @@ void *rc_str_intern(void *s) {
     if (so->state & RC_STR_INTERNED)
         return s; /* immortal */
     rc_heap *h = rc_types_heap_of(s);
-    rc_typestate *st = rc_typestate_get(h);
+    rc_typestate *st = rc__typestate_get(h);
     if (!st)
         return NULL;
-    void *canon = rc_types_intern_find(st, so->data, so->nbytes, so->hash);
+    void *canon = rc__types_intern_find(st, so->data, so->nbytes, so->hash);
     if (canon)
         return canon; /* immortal: no reference to take */
     if (!intern_add(h, st, so))
@@ -236,14 +236,14 @@ void *rc_str_literal(rc_heap *h, const char *s) {
     size_t n = strlen(s);
     if (n > RC_STR_LITERAL_INTERN_MAX)
         return rc_str_new(h, s, n);
-    uint64_t hash = rc_types_bytes_hash(s, n);
-    rc_typestate *st = rc_typestate_get(h);
+    uint64_t hash = rc__types_bytes_hash(s, n);
+    rc_typestate *st = rc__typestate_get(h);
     if (!st)
         return NULL;
-    void *canon = rc_types_intern_find(st, s, n, hash);
+    void *canon = rc__types_intern_find(st, s, n, hash);
     if (canon)
         return canon;
-    size_t length = rc_types_utf8_length(s, n);
+    size_t length = rc__types_utf8_length(s, n);
     if (length == SIZE_MAX)
         return NULL;
     rc_strobj *o = str_alloc(h, s, n, length, hash);

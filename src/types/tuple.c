@@ -9,7 +9,7 @@
  * known, so hashing never recurses (however deep the nesting) and
  * rc_hashable answers in constant time.  rc_type.hash has no failure
  * channel: rc_hash on an unhashable tuple returns true with a meaningless
- * hash, which is why dicts check keys with rc_types_key_hash.
+ * hash, which is why dicts check keys with rc__types_key_hash.
  *
  * A tuple of atomic values (items with no GC head, or atomic tuples) is
  * flagged atomic and stays untracked (tuples are made untracked; tuple_seal
@@ -25,7 +25,7 @@
 
 /* ---- Hashing ------------------------------------------------------------------------ */
 
-bool rc_types_key_hash(const void *o, uint64_t *out) {
+bool rc__types_key_hash(const void *o, uint64_t *out) {
     if (!o)
         return false;
     const rc_type *t = rc_types_type_of(o);
@@ -52,7 +52,7 @@ bool rc_types_key_hash(const void *o, uint64_t *out) {
 
 bool rc_hashable(const void *o) {
     uint64_t ignored;
-    return rc_types_key_hash(o, &ignored);
+    return rc__types_key_hash(o, &ignored);
 }
 
 static inline uint64_t rotl64(uint64_t x, unsigned r) { return (x << r) | (x >> (64 - r)); }
@@ -71,7 +71,7 @@ static void tuple_seal(rc_heap *h, rc_tupleobj *t) {
     bool atomic = true;
     for (size_t i = 0; i < t->size; i++) {
         uint64_t hi;
-        if (!rc_types_key_hash(t->items[i], &hi)) {
+        if (!rc__types_key_hash(t->items[i], &hi)) {
             unhashable = 1;
             hi = 0;
         }
@@ -124,9 +124,9 @@ static bool tuple_eq(const void *a, const void *b) {
         return false;
     if (!x->unhashable && !y->unhashable && x->hash != y->hash)
         return false;
-    if (rc_types_eq_depth >= RC_TYPES_EQ_MAX_DEPTH)
+    if (rc__types_eq_depth >= RC_TYPES_EQ_MAX_DEPTH)
         return false; /* too deep to decide: see internal.h */
-    rc_types_eq_depth++;
+    rc__types_eq_depth++;
     bool same = true;
     for (size_t i = 0; same && i < x->size; i++) {
         void *xi = x->items[i], *yi = y->items[i];
@@ -143,7 +143,7 @@ static bool tuple_eq(const void *a, const void *b) {
         rc_decref(xi);
         rc_decref(yi);
     }
-    rc_types_eq_depth--;
+    rc__types_eq_depth--;
     return same;
 }
 
@@ -163,7 +163,7 @@ const rc_type rc_tuple_type = {
 /* ---- Construction -------------------------------------------------------------------------- */
 
 static void *empty_tuple(rc_heap *h) {
-    rc_typestate *st = rc_typestate_get(h);
+    rc_typestate *st = rc__typestate_get(h);
     if (!st)
         return NULL;
     if (!st->empty_tuple) {

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Thread_local unsigned rc_types_eq_depth;
+_Thread_local unsigned rc__types_eq_depth;
 
-rc_typestate *rc_typestate_get(rc_heap *h) {
+rc_typestate *rc__typestate_get(rc_heap *h) {
     rc_typestate *st = rc_heap_layer(h, RC_LAYER_TYPES);
     if (RC_LIKELY(st != NULL))
         return st;
