@@ -78,7 +78,7 @@ RC_API intptr_t rc_gc_collect(rc_heap *h, int generation);
  *  either way; rc_gc_is_enabled answers 1 when on, 0 when off.
  *
  *  The collector keeps its state in memory from h, made on first need (the
- *  first container, or the first setting below).  rc_gc_disable,
+ *  first container, collection or callback, or the first setting below).  rc_gc_disable,
  *  rc_gc_set_threshold and rc_gc_set_debug return 0, or -1 when that state
  *  cannot be made (the heap is out of memory or at its cap): the setting is
  *  then not applied, and h goes on with the defaults.  rc_gc_enable cannot
