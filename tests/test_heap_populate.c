@@ -275,6 +275,20 @@ static void free_kept(void) {
         rc_free(kept[--nkept]);
 }
 
+/* h is at its cap: one more block is refused, yet the heap stays usable (a
+ * freed block is handed out again); then everything goes back but one
+ * arena, and h is destroyed. */
+static void refused_then_reused(rc_heap *h) {
+    CHECK_NULL(rc_malloc(h, BIG));
+    rc_free(kept[--nkept]);
+    void *p = rc_malloc(h, BIG);
+    if (CHECK_NOT_NULL(p))
+        kept[nkept++] = p;
+    free_kept();
+    CHECK_LE(test_stats(h).bytes_from_os, RC_ARENA_SIZE);
+    rc_heap_destroy(h);
+}
+
 /* Is one of `choices` the bracketed (current) setting in sysfs file `path`? */
 static bool sysfs_setting_is(const char *path, const char *const *choices) {
     FILE *f = fopen(path, "r");
@@ -397,15 +411,7 @@ static void test_huge_pairs_respect_cap(void) {
     rc_heap_stats st = test_stats(h);
     CHECK_EQ(st.bytes_from_os, cap);
     CHECK_GE(st.failed_allocs, 1);
-    CHECK_NULL(rc_malloc(h, BIG));
-    /* the heap stays usable: a freed block is handed out again */
-    rc_free(kept[--nkept]);
-    void *p = rc_malloc(h, BIG);
-    if (CHECK_NOT_NULL(p))
-        kept[nkept++] = p;
-    free_kept();
-    CHECK_LE(test_stats(h).bytes_from_os, RC_ARENA_SIZE);
-    rc_heap_destroy(h);
+    refused_then_reused(h);
 }
 
 static void test_huge_pages_setting(void) {
@@ -587,14 +593,7 @@ static void test_huge_auto_arenas_config(void) {
         CHECK_EQ(st.bytes_from_os, 7 * RC_ARENA_SIZE);
         CHECK_EQ(st.arena_bytes_ahead, 0);
         CHECK_GE(st.failed_allocs, 1);
-        CHECK_NULL(rc_malloc(h, BIG));
-        rc_free(kept[--nkept]);
-        void *p = rc_malloc(h, BIG);
-        if (CHECK_NOT_NULL(p))
-            kept[nkept++] = p;
-        free_kept();
-        CHECK_LE(test_stats(h).bytes_from_os, RC_ARENA_SIZE);
-        rc_heap_destroy(h);
+        refused_then_reused(h);
     }
 
     if (saved_copy)
