@@ -423,7 +423,7 @@ int main(int argc, char **argv)
     else
         usage();
 
-    size_t live = 1000, steps = 0;
+    size_t live = BENCH_DEFAULT_LIVE, steps = 0;
     uint64_t seed = BENCH_DEFAULT_SEED;
     int sized = 0;
     size_t threads = 0; /* 0: the one-thread measurement of the main thread */
@@ -453,7 +453,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (steps == 0)
-        steps = (wl != WL_FIXED32 && live >= 100000) ? 3000000 : 20000000;
+        steps = (wl != WL_FIXED32 && live >= BENCH_BIG_W) ? BENCH_DEFAULT_STEPS_BIG_W : BENCH_DEFAULT_STEPS;
     if (compute && threads == 0) {
         fprintf(stderr, "alloc_bench: allocator none is the control of --threads runs\n");
         return 2;

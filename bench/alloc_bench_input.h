@@ -24,6 +24,13 @@
 #define CHURN_RING ((size_t)1 << 22)
 /* The seed when none is given (--seed), so every run sees the same inputs. */
 #define BENCH_DEFAULT_SEED 0x9E3779B97F4A7C15ull
+/* Live blocks when none is given (--live): churn W=1K. */
+#define BENCH_DEFAULT_LIVE 1000u
+/* Steps (or rounds) when none is given (--steps): fewer from W = 100,000 on,
+ * where each step is slower and the runs would take minutes. */
+#define BENCH_DEFAULT_STEPS 20000000u
+#define BENCH_DEFAULT_STEPS_BIG_W 3000000u
+#define BENCH_BIG_W 100000u
 
 /* Marsaglia's xorshift64 (13, 7, 17). */
 static inline uint64_t xorshift64(uint64_t *state)

@@ -76,7 +76,8 @@
  * N steps and stops with a message if any invariant is broken (--check=997
  * over 20M steps adds half a second).
  */
-#include "../alloc_bench_input.h"
+#define MODEL_PROGRAM "churn_coalescing"
+#include "churn_model.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -86,10 +87,6 @@
 
 /* ---- the workload and the heap's units ---------------------------------- */
 
-/* W of churn W=1K: alloc_bench's default --live. */
-#define CHURN_LIVE 1000u
-/* alloc_bench's default --steps for W < 100,000. */
-#define DEFAULT_STEPS 20000000u
 
 /* The heap is counted in granules of 16 bytes: chunk sizes and addresses
  * are multiples of it. */
@@ -97,10 +94,6 @@
 /* The smallest chunk (glibc's MINSIZE on 64 bits): a smaller rest of a
  * split stays with the block. */
 #define MIN_CHUNK_GRANULES 2u
-/* The modelled memory: far more than the heap ever uses on churn W=1K (an
- * allocation beyond it stops the run).  A power of two (the first-fit
- * index is a complete binary tree over it). */
-#define MODEL_MEMORY ((size_t)8 << 20)
 #define MODEL_GRANULES ((uint32_t)(MODEL_MEMORY / GRANULE))
 
 /* A chunk of the largest request (MAX_SIZE bytes and a 16-byte header),
@@ -122,47 +115,6 @@
 
 typedef enum fit_policy { BEST_FIT, FIRST_FIT } fit_policy;
 
-/* Memory for the model itself (not the modelled memory), zeroed. */
-static void *alloc_or_die(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (p == NULL) {
-        fprintf(stderr, "churn_coalescing: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static _Noreturn void out_of_model_memory(void)
-{
-    fprintf(stderr, "churn_coalescing: the modelled memory is full\n");
-    exit(1);
-}
-
-typedef struct churn_input {
-    size_t live;      /* W */
-    size_t steps;     /* after the fill */
-    size_t ring;      /* steps generated, replayed as often as steps needs */
-    uint16_t *size;   /* live + ring request sizes: the fill's, then the steps' */
-    uint32_t *victim; /* ring: the slot freed at each step */
-} churn_input;
-
-/* What alloc_bench's make_churn_input makes for churn W=1K. */
-static void churn_input_make(churn_input *in, size_t steps, uint64_t seed)
-{
-    in->live = CHURN_LIVE;
-    in->steps = steps;
-    in->ring = churn_ring_length(steps);
-    in->size = alloc_or_die(in->live + in->ring, sizeof *in->size);
-    in->victim = alloc_or_die(in->ring, sizeof *in->victim);
-    churn_generate(in->size, in->victim, in->live, in->ring, seed);
-}
-
-static void churn_input_free(churn_input *in)
-{
-    free(in->size);
-    free(in->victim);
-}
 
 /* ---- the heap ------------------------------------------------------------
  * Chunks tile [0, top) exactly; above the top is never-used memory.  Each
@@ -724,7 +676,7 @@ static _Noreturn void usage(void)
             "  STEPS      churn steps after the fill of %u blocks (default %u)\n"
             "  SEED       the inputs' seed, not 0 (default 0x%llx, alloc_bench's)\n"
             "  --check=N  walk and check the whole heap every N steps\n",
-            MAX_CACHE_BLOCKS, CHURN_LIVE, DEFAULT_STEPS, (unsigned long long)BENCH_DEFAULT_SEED);
+            MAX_CACHE_BLOCKS, BENCH_DEFAULT_LIVE, BENCH_DEFAULT_STEPS, (unsigned long long)BENCH_DEFAULT_SEED);
     exit(2);
 }
 
@@ -782,7 +734,7 @@ int main(int argc, char **argv)
     unsigned long long capacity = parse_number(arg[2], "K is a number of chunks");
     if (capacity > MAX_CACHE_BLOCKS)
         bad_arguments("K is at most %u", MAX_CACHE_BLOCKS);
-    size_t steps = DEFAULT_STEPS;
+    size_t steps = BENCH_DEFAULT_STEPS;
     if (nargs > 3) {
         const char *what = "STEPS is a number of steps, at least 1";
         steps = (size_t)parse_number(arg[3], what);

@@ -35,10 +35,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* W of churn W=1K: alloc_bench's default --live. */
-#define CHURN_LIVE 1000u
-/* alloc_bench's default --steps for W < 100,000. */
-#define DEFAULT_STEPS 20000000u
 #define SMAPS_LINE 512
 
 /* Zeroed memory outside malloc's heap. */
@@ -92,11 +88,11 @@ static long heap_rss_kib(void)
 
 int main(int argc, char **argv)
 {
-    size_t steps = DEFAULT_STEPS;
+    size_t steps = BENCH_DEFAULT_STEPS;
     if (argc > 2 || (argc == 2 && (argv[1][0] < '0' || argv[1][0] > '9'))) {
         fprintf(stderr, "usage: churn_glibc_replay [STEPS]   (default %u)\n"
                         "  glibc's settings come from GLIBC_TUNABLES\n",
-                DEFAULT_STEPS);
+                BENCH_DEFAULT_STEPS);
         return 2;
     }
     if (argc == 2) {
@@ -108,7 +104,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    size_t live = CHURN_LIVE;
+    size_t live = BENCH_DEFAULT_LIVE;
     size_t ring = churn_ring_length(steps);
     uint16_t *size = map_or_die((live + ring) * sizeof *size);
     uint32_t *victim = map_or_die(ring * sizeof *victim);

@@ -65,7 +65,8 @@
  * (POLICY, PICK and KEEP: see usage() below.)  Each run prints one line
  * (base: two) of key=value pairs; a run of 20M steps takes 0.5-4 s.
  */
-#include "../alloc_bench_input.h"
+#define MODEL_PROGRAM "churn_units"
+#include "churn_model.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -76,10 +77,6 @@
 
 /* ---- the workload ------------------------------------------------------ */
 
-/* W of churn W=1K: alloc_bench's default --live. */
-#define CHURN_LIVE 1000u
-/* alloc_bench's default --steps for W < 100,000. */
-#define DEFAULT_STEPS 20000000u
 
 /* rcgc's small classes: class c holds blocks of (c + 1) * CLASS_STEP
  * bytes, up to MAX_SIZE. */
@@ -87,9 +84,6 @@
 #define NCLASSES (MAX_SIZE / CLASS_STEP)
 
 #define PAGE_SIZE 4096
-/* The modelled memory: more than either model ever uses on churn W=1K
- * (an allocation beyond it stops the run). */
-#define MODEL_MEMORY ((size_t)8 << 20)
 #define MODEL_PAGES (MODEL_MEMORY / PAGE_SIZE)
 
 /* An address that is no block: the end of a free list. */
@@ -103,47 +97,6 @@ static unsigned class_size(unsigned c) { return (c + 1) * CLASS_STEP; }
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
-/* Memory for the model itself (not the modelled memory), zeroed. */
-static void *alloc_or_die(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (p == NULL) {
-        fprintf(stderr, "churn_units: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static _Noreturn void out_of_model_memory(void)
-{
-    fprintf(stderr, "churn_units: the modelled memory is full\n");
-    exit(1);
-}
-
-typedef struct churn_input {
-    size_t live;      /* W */
-    size_t steps;     /* after the fill */
-    size_t ring;      /* steps generated, replayed as often as steps needs */
-    uint16_t *size;   /* live + ring request sizes: the fill's, then the steps' */
-    uint32_t *victim; /* ring: the slot freed at each step */
-} churn_input;
-
-/* What alloc_bench's make_churn_input makes for churn W=1K. */
-static void churn_input_make(churn_input *in, size_t steps)
-{
-    in->live = CHURN_LIVE;
-    in->steps = steps;
-    in->ring = churn_ring_length(steps);
-    in->size = alloc_or_die(in->live + in->ring, sizeof *in->size);
-    in->victim = alloc_or_die(in->ring, sizeof *in->victim);
-    churn_generate(in->size, in->victim, in->live, in->ring, BENCH_DEFAULT_SEED);
-}
-
-static void churn_input_free(churn_input *in)
-{
-    free(in->size);
-    free(in->victim);
-}
 
 /* ---- what both models report ------------------------------------------- */
 
@@ -825,7 +778,7 @@ static _Noreturn void usage(void)
             "  PICK    full: allocate from the fullest unit with room; low: the lowest\n"
             "  STEPS   churn steps after the fill of %u blocks (default %u)\n"
             "  KEEP    0: an empty unit is released at once (default); -1: never\n",
-            GRANULE, MAX_UNIT_BYTES, MAX_CACHE_BLOCKS, CHURN_LIVE, DEFAULT_STEPS);
+            GRANULE, MAX_UNIT_BYTES, MAX_CACHE_BLOCKS, BENCH_DEFAULT_LIVE, BENCH_DEFAULT_STEPS);
     exit(2);
 }
 
@@ -912,14 +865,14 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         usage();
-    size_t steps = DEFAULT_STEPS;
+    size_t steps = BENCH_DEFAULT_STEPS;
     churn_input in;
     if (strcmp(argv[1], "base") == 0) {
         if (argc > 3)
             bad_arguments("too many arguments");
         if (argc == 3)
             steps = parse_steps(argv[2]);
-        churn_input_make(&in, steps);
+        churn_input_make(&in, steps, BENCH_DEFAULT_SEED);
         run_base(&in);
         churn_input_free(&in);
         return 0;
@@ -950,7 +903,7 @@ int main(int argc, char **argv)
         else
             bad_arguments("KEEP is 0 or -1, not '%s'", argv[6]);
     }
-    churn_input_make(&in, steps);
+    churn_input_make(&in, steps, BENCH_DEFAULT_SEED);
     run_unit(&in, &policy, argv[2], argv[4]);
     churn_input_free(&in);
     return 0;
