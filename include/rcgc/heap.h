@@ -268,7 +268,7 @@ RC_API void rc_free(void *p);
  *  (rc_calloc: count * n; rc_realloc: the last size asked for), or any size
  *  from that up to rc_usable_size(p).  Like C23 free_sized() and jemalloc's
  *  sdallocx(), for callers that know both (Lua's allocator does).  In pool
- *  and malloc modes it frees as rc_free(p) does, for two instructions more
+ *  and malloc modes it frees as rc_free(p) does, for an instruction more
  *  (a test that the block is h's): the pointer alone names the block's
  *  class in one load, so taking it from n saves nothing (measured), and a
  *  heap or size that does not match the block changes nothing but the
