@@ -120,9 +120,13 @@ static rc_debug_hdr *validate(rc_heap *h, const void *p) {
             return NULL;
         }
     }
+    if (!h) /* a large block: its large header says whose */
+        h = rc__debug_large_owner(p);
+    if (!h) { /* the callers ruled this out; never read a header that may not exist */
+        rc__report(NULL, RC_ERR_FOREIGN, p, 0, 0, "pointer is not an rcgc debug block");
+        return NULL;
+    }
     rc_debug_hdr *hdr = hdr_of(p);
-    if (!h)
-        h = rc__debug_large_owner(p); /* large block: its large header says whose */
     uint64_t c = debug_check(p, hdr->serial, hdr->size);
     if (hdr->check == (c ^ STATE_DEAD)) {
         rc__report(h, RC_ERR_DOUBLE_FREE, p, hdr->size, hdr->serial, "double free");
