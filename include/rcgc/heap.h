@@ -278,8 +278,9 @@ RC_API void rc_free(void *p);
  *  does nothing. */
 RC_API void rc_free_sized(rc_heap *h, void *p, size_t n);
 /** Bytes usable at p (at least what was asked for); 0 for NULL.  A pointer
- *  outside rcgc's memory is reported (RC_ERR_FOREIGN; the default handler
- *  aborts) and gives 0 if the handler returns. */
+ *  outside rcgc's memory, or inside an arena but in a pool that holds no
+ *  blocks, is reported (RC_ERR_FOREIGN; the default handler aborts) and
+ *  gives 0 if the handler returns. */
 RC_API size_t rc_usable_size(const void *p);
 /** The heap that owns p; NULL for NULL and for a pointer outside rcgc's
  *  memory (never reported: this is the question to ask of an unknown

@@ -1149,9 +1149,14 @@ size_t rc_usable_size(const void *p) {
         unsigned c = a->cls_of[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
         if (RC_LIKELY(c != RC_CLS_SLOW))
             return rc_class_size(c); /* a plain heap's pool block: one byte tells */
+        rc_pool *pool = rc_pool_of(a, p);
+        if (pool->cls == RC_POOL_UNUSED) { /* no block there, nor a header */
+            report_foreign(a->heap, p);
+            return 0;
+        }
         if (a->heap->mode == RC_MODE_DEBUG)
             return rc__debug_usable(p);
-        return rc_class_size(rc_pool_of(a, p)->cls);
+        return rc_class_size(pool->cls);
     }
     rc_large *L = rc__large_header(p);
     if (L)
