@@ -1091,6 +1091,12 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
     if (h->mode == RC_MODE_DEBUG)
         return rc__debug_realloc(h, p, n); /* checks p, whatever n is */
     if (n == 0) {
+        /* p is checked before the new block is taken: rc_free(p) below knows
+         * no heap, so a foreign p must be reported here, to h */
+        if (!rc_heap_of_block(p)) {
+            report_foreign(h, p);
+            return NULL;
+        }
         void *q = rc_malloc(h, 0);
         if (q)
             rc_free(p);
