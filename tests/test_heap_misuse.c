@@ -6,10 +6,11 @@
  *      rc_usable_size given a pointer that lies in one of the heap's arenas
  *      but in a pool holding no blocks are reported (RC_ERR_FOREIGN, to the
  *      arena's heap) and change nothing;
- *   2. a pointer in no arena that is not a large block: rc_realloc reports it
- *      to the heap it was given and returns NULL, rc_heap_of_block answers
- *      NULL; rc_free and rc_usable_size, which are given no heap and so have
- *      no handler but the default one, abort (checked in forked children);
+ *   2. a pointer in no arena that is not a large block: rc_realloc (every
+ *      mode, every size, 0 included) reports it to the heap it was given and
+ *      returns NULL, rc_heap_of_block answers NULL; rc_free and
+ *      rc_usable_size, which are given no heap and so have no handler but
+ *      the default one, abort (checked in forked children);
  *   3. debug mode: a large block freed (rc_free, rc_free_sized, rc_realloc) by
  *      a thread that does not own the heap is reported RC_ERR_WRONG_THREAD and
  *      left alone, then freed by the owner;
@@ -214,7 +215,7 @@ static void check_foreign_untouched(void) {
 /* rc_realloc knows a heap, whose handler gets the report; rc_heap_of_block
  * finds neither an arena nor a large or debug header and answers NULL. */
 static void test_foreign_pointer_realloc(void) {
-    static const rc_alloc_mode modes[] = {RC_MODE_POOL, RC_MODE_MALLOC};
+    static const rc_alloc_mode modes[] = {RC_MODE_POOL, RC_MODE_MALLOC, RC_MODE_DEBUG};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         test_report_log log;
         rc_heap *h = test_heap_with_log(modes[m], &log);
@@ -227,7 +228,8 @@ static void test_foreign_pointer_realloc(void) {
 
         /* 0 included: rc_realloc(h, bad, 0), which frees bad, once took its
          * new block and then freed bad through rc_free, which knows no heap:
-         * the report went to the default handler, which aborted. */
+         * the report went to the default handler, which aborted.  (Debug
+         * mode reported every size as RC_ERR_WRONG_HEAP.) */
         static const size_t sizes[] = {0, 100, RC_SMALL_MAX, RC_SMALL_MAX + 1, 70000};
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             int before = log.count;

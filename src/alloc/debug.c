@@ -222,6 +222,10 @@ void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
 
 void *rc__debug_realloc(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
+    if (!owner) {
+        rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "rc_realloc given a pointer not allocated by rcgc");
+        return NULL;
+    }
     if (owner != h) {
         rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
         return NULL;
