@@ -435,6 +435,75 @@ static void test_underrun_into_debug_header(void) {
     }
 }
 
+/* A pointer that is not the start of a block, given with the heap or inside
+ * an arena (so that the report can reach the heap's handler): 16 bytes into
+ * the block, or its raw start DEBUG_PREFIX bytes before it (for a large
+ * block, what the large-block layer handed the debug allocator, whose
+ * large-block header checks out).  rc_free, rc_free_sized, rc_realloc and
+ * rc_usable_size report each as RC_ERR_FOREIGN to the heap and leave the
+ * block alone.  (rc_free and rc_usable_size of a large block's inner pointer
+ * find no heap to report to: the default handler, test_foreign_pointer_aborts.)
+ * The raw start of a large block was freed by rc_free without a report,
+ * bypassing the checks and the quarantine (and bytes_requested kept its
+ * size); rc_realloc and rc_free_sized sent it to the default handler, which
+ * aborted; rc_usable_size gave the raw block's size, and of a pool block's
+ * inner pointer a size read from the middle of the block. */
+#define DEBUG_PREFIX (4 * 8 + RC_DEBUG_GUARD_SIZE) /* size serial heap check, guard */
+static void test_pointer_not_block_start(void) {
+    const size_t sizes[] = {40, 2000, 70000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        bool large = n > RC_SMALL_MAX;
+        test_report_log log;
+        rc_heap *h = debug_heap(&log);
+        if (!CHECK_NOT_NULL(h))
+            return;
+        unsigned char *p = rc_malloc(h, n);
+        if (!CHECK_NOT_NULL(p)) {
+            rc_heap_destroy(h);
+            return;
+        }
+        test_fill(p, n, 41);
+        size_t held = bytes_held(h);
+        unsigned char *bad[] = {p + 16, p - DEBUG_PREFIX};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            unsigned char *b = bad[k];
+            bool heap_known = !large || b < p; /* see above */
+            if (heap_known) {
+                log.count = 0;
+                rc_free(b);
+                expect_one(&log, RC_ERR_FOREIGN, b, h);
+                log.count = 0;
+                CHECK_EQ(rc_usable_size(b), 0);
+                expect_one(&log, RC_ERR_FOREIGN, b, h);
+            }
+            log.count = 0;
+            rc_free_sized(h, b, n);
+            expect_one(&log, RC_ERR_FOREIGN, b, h);
+            log.count = 0;
+            CHECK_NULL(rc_realloc(h, b, 2 * n));
+            expect_one(&log, RC_ERR_FOREIGN, b, h);
+            log.count = 0;
+            CHECK_NULL(rc_realloc(h, b, 0));
+            expect_one(&log, RC_ERR_FOREIGN, b, h);
+            CHECK_EQ(bytes_held(h), held);
+            CHECK_PATTERN(p, n, 41);
+        }
+        /* the block itself is intact and frees without a report */
+        log.count = 0;
+        CHECK_EQ(rc_usable_size(p), n);
+        rc_free(p);
+        CHECK_EQ(log.count, 0);
+        CHECK_EQ(bytes_held(h), 0);
+        rc_heap_trim(h);
+        rc_heap_stats st = test_stats(h);
+        CHECK_EQ(st.large_blocks, 0);
+        CHECK_EQ(test_small_used(&st), 0);
+        CHECK_EQ(log.count, 0);
+        rc_heap_destroy(h);
+    }
+}
+
 /* Serials grow from block to block (seen through the reports). */
 static void test_serials_increase(void) {
     test_report_log log;
@@ -946,6 +1015,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_realloc_reports_underrun);
     RUN_TEST(test_realloc_of_freed_block);
     RUN_TEST(test_underrun_into_debug_header);
+    RUN_TEST(test_pointer_not_block_start);
     RUN_TEST(test_serials_increase);
     RUN_TEST(test_wrong_heap);
     RUN_TEST(test_quarantine);

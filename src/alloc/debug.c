@@ -105,20 +105,28 @@ bool rc__debug_owns(const void *p) {
     return hdr->heap == h && (hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD));
 }
 
+/* Could p, in arena a, be a debug block: does its raw block start a block
+ * of its pool that has been carved?  Only then is its header there. */
+static bool pool_block_start(rc_arena *a, const void *p) {
+    const char *raw = (const char *)p - RC_DEBUG_PREFIX;
+    rc_pool *pool = rc_pool_of(a, p);
+    const char *start = rc__pool_start(pool);
+    return pool->cls != RC_POOL_UNUSED && raw >= start && raw < pool->bump &&
+           (size_t)(raw - start) % rc_class_size(pool->cls) == 0;
+}
+
+static void report_not_block(rc_heap *h, const void *p) {
+    rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
+}
+
 /* Check a block handed back by the user.  Returns its header if it is a live,
  * intact block owned by the calling thread; otherwise reports and returns
  * NULL.  `h` is the heap of the arena p lies in, or NULL for large blocks. */
 static rc_debug_hdr *validate(rc_heap *h, const void *p) {
-    char *raw = (char *)(uintptr_t)p - RC_DEBUG_PREFIX;
     rc_arena *a = rc_arena_map_lookup(p);
-    if (a) {
-        rc_pool *pool = rc_pool_of(a, p);
-        char *start = rc__pool_start(pool);
-        if (pool->cls == RC_POOL_UNUSED || raw < start ||
-            (size_t)(raw - start) % rc_class_size(pool->cls)) {
-            rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
-            return NULL;
-        }
+    if (a && !pool_block_start(a, p)) {
+        report_not_block(h, p);
+        return NULL;
     }
     if (!h) /* a large block: its large header says whose */
         h = rc__debug_large_owner(p);
@@ -198,6 +206,18 @@ void rc__debug_free(rc_heap *h, void *p) {
 
 /* rc_free_sized on a debug heap: the block must be h's and n the size it was
  * asked with (rc_malloc(h, 0) asked for 1 byte; 0 is accepted too). */
+/* For a p that rc_heap_of_block says is h's: is p, out of every arena, where
+ * the large-block layer's block starts, in front of the debug header (the
+ * debug allocator's pointer, not the caller's)?  Then it is reported.  (Its
+ * large-block header is asked, not rc__debug_large_owner, which would read
+ * in front of the block.) */
+static bool large_not_block(rc_heap *h, const void *p) {
+    if (rc_arena_map_lookup(p) || !rc__large_header(p))
+        return false;
+    report_not_block(h, p);
+    return true;
+}
+
 void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
     if (!owner) {
@@ -208,6 +228,8 @@ void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
         rc__report(h, RC_ERR_WRONG_HEAP, p, n, 0, "rc_free_sized given a heap that does not own the block");
         return;
     }
+    if (large_not_block(h, p))
+        return;
     rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
     if (!hdr)
         return;
@@ -230,6 +252,8 @@ void *rc__debug_realloc(rc_heap *h, void *p, size_t n) {
         rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
         return NULL;
     }
+    if (large_not_block(h, p))
+        return NULL;
     rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
     if (!hdr)
         return NULL;
@@ -242,7 +266,23 @@ void *rc__debug_realloc(rc_heap *h, void *p, size_t n) {
     return q;
 }
 
-size_t rc__debug_usable(const void *p) { return hdr_of(p)->size; }
+size_t rc__debug_usable(const void *p) {
+    rc_arena *a = rc_arena_map_lookup(p);
+    if (a) { /* (a large block comes here once rc__debug_owns said yes) */
+        if (!pool_block_start(a, p)) {
+            report_not_block(a->heap, p);
+            return 0;
+        }
+        rc_debug_hdr *hdr = hdr_of(p);
+        uint64_t c = debug_check(p, hdr->serial, hdr->size);
+        if (hdr->check != (c ^ STATE_LIVE) && hdr->check != (c ^ STATE_DEAD)) {
+            rc__report(a->heap, RC_ERR_UNDERRUN, p, 0, 0,
+                      "block header overwritten (buffer underrun far before the block)");
+            return 0;
+        }
+    }
+    return hdr_of(p)->size;
+}
 
 void rc__debug_flush_quarantine(rc_heap *h) {
     while (h->q_len) {

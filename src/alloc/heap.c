@@ -1022,13 +1022,10 @@ static void report_foreign(rc_heap *h, const void *p) {
 static void free_large_or_foreign(void *ptr) {
     rc_large *L = rc__large_header(ptr);
     if (L) {
-        rc_heap *h = L->heap;
-        if (h->mode == RC_MODE_DEBUG && !pthread_equal(h->owner, pthread_self())) {
-            rc__report(h, RC_ERR_WRONG_THREAD, ptr, L->alloc_size - RC_LARGE_HDR, 0,
-                      "block freed by a thread that does not own its heap");
-            return;
-        }
-        large_free(h, L);
+        if (L->heap->mode == RC_MODE_DEBUG) /* the raw block, in front of a debug header */
+            rc__report(L->heap, RC_ERR_FOREIGN, ptr, 0, 0, "pointer is not the start of an rcgc block");
+        else
+            large_free(L->heap, L);
     } else if (rc__debug_large_owner(ptr)) {
         rc__debug_free(NULL, ptr); /* reports to that heap if the debug header is damaged */
     } else {
@@ -1165,6 +1162,10 @@ size_t rc_usable_size(const void *p) {
         return rc_class_size(pool->cls);
     }
     rc_large *L = rc__large_header(p);
+    if (L && L->heap->mode == RC_MODE_DEBUG) { /* the raw block, in front of a debug header */
+        rc__report(L->heap, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
+        return 0;
+    }
     if (L)
         return L->alloc_size - RC_LARGE_HDR;
     if (rc__debug_owns(p))
