@@ -17,6 +17,8 @@
  *   4. malloc mode: rc_realloc to 0, small and large blocks.  (Pool mode's
  *      realloc to 0 and growth and shrink across RC_SMALL_MAX in pool and
  *      malloc modes are covered by test_heap_basic.c and test_debug.c.)
+ *   5. a debug heap's block given to a pool or malloc heap's rc_realloc is
+ *      resized by the debug heap, with its checks.
  *
  * After every misuse the heap must still work and give every byte back.
  * The misused pointers are never dereferenced: only the API sees them.
@@ -405,6 +407,86 @@ static void test_malloc_mode_realloc_to_zero(void) {
     rc_heap_destroy(h);
 }
 
+/* ---- 5. A debug heap's block given to another mode's rc_realloc ------------- */
+
+/* A pool or malloc heap does not check what rc_realloc is given: as for
+ * rc_free_sized, the block decides, and a debug block is resized by its own
+ * heap with all its checks.  rc_realloc used to copy the block's pool class
+ * size from the user's pointer, which lies RC_DEBUG_GUARD_SIZE + 32 bytes
+ * into it: past the block, and past the arena for a block at the end of its
+ * last pool (a fault when nothing is mapped above); a large debug block was
+ * reported as foreign, and a damaged one was moved and its damage reported
+ * only when the old block was freed. */
+static void test_debug_block_given_to_other_mode(void) {
+    static const rc_alloc_mode modes[] = {RC_MODE_POOL, RC_MODE_MALLOC};
+    enum { SMALL = RC_SMALL_MAX - 64 }; /* with its 64 bytes of debug overhead, the largest class */
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        test_report_log dlog, log;
+        rc_heap *d = test_heap_with_log(RC_MODE_DEBUG, &dlog);
+        rc_heap *h = test_heap_with_log(modes[m], &log);
+        if (!CHECK_NOT_NULL(d) || !CHECK_NOT_NULL(h)) {
+            rc_heap_destroy(d);
+            rc_heap_destroy(h);
+            return;
+        }
+        /* a small block whose guard ends its arena: fill the first arena */
+        enum { MAXB = 3 * RC_ARENA_SIZE / RC_SMALL_MAX };
+        static unsigned char *blocks[MAXB];
+        size_t nb = 0;
+        unsigned char *last = NULL;
+        while (nb < MAXB && !last) {
+            unsigned char *b = rc_malloc(d, SMALL);
+            if (!CHECK_NOT_NULL(b))
+                break;
+            blocks[nb++] = b;
+            if ((((uintptr_t)b + SMALL + RC_DEBUG_GUARD_SIZE) & (RC_ARENA_SIZE - 1)) == 0)
+                last = b;
+        }
+        unsigned char *large = rc_malloc(d, 3000);
+        if (CHECK_NOT_NULL(last) && CHECK_NOT_NULL(large)) {
+            unsigned char *ps[] = {last, large};
+            const size_t ns[] = {SMALL, 3000};
+            for (size_t i = 0; i < 2; i++) {
+                unsigned char *p = ps[i];
+                size_t n = ns[i];
+                test_fill(p, n, (uint32_t)(60 + i));
+                unsigned char *q = rc_realloc(h, p, 2 * n);
+                if (CHECK_NOT_NULL(q)) {
+                    CHECK_PATTERN(q, n, (uint32_t)(60 + i));
+                    CHECK_GE(rc_usable_size(q), 2 * n);
+                    rc_free(q);
+                }
+                CHECK_EQ(dlog.count, 0);
+                CHECK_EQ(log.count, 0);
+            }
+            /* damaged: reported by the debug heap before anything moves */
+            unsigned char *p = rc_malloc(d, 100);
+            if (CHECK_NOT_NULL(p)) {
+                test_fill(p, 100, 62);
+                p[100] ^= 1;
+                CHECK_NULL(rc_realloc(h, p, 5000));
+                if (CHECK_EQ(dlog.count, 1)) {
+                    CHECK_EQ(dlog.r[0].kind, RC_ERR_OVERRUN);
+                    CHECK_PTR_EQ(dlog.r[0].ptr, p);
+                    CHECK_EQ(dlog.r[0].size, 100);
+                }
+                CHECK_PATTERN(p, 100, 62);
+                p[100] ^= 1;
+                rc_free(p);
+            }
+            CHECK_EQ(log.count, 0);
+            CHECK_EQ(test_stats(h).bytes_in_use, 0);
+        }
+        for (size_t i = 0; i < nb; i++)
+            if (blocks[i] != last)
+                rc_free(blocks[i]);
+        CHECK_EQ(test_stats(d).bytes_requested, 0);
+        CHECK_EQ(dlog.count, 1);
+        rc_heap_destroy(d);
+        rc_heap_destroy(h);
+    }
+}
+
 int main(int argc, char **argv) {
     check_main_init(argc, argv);
     RUN_TEST(test_pool_unused_pool_pointer);
@@ -412,5 +494,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_foreign_pointer_free_and_usable_size);
     RUN_TEST(test_debug_large_block_wrong_thread);
     RUN_TEST(test_malloc_mode_realloc_to_zero);
+    RUN_TEST(test_debug_block_given_to_other_mode);
     return check_summary();
 }

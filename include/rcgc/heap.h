@@ -254,7 +254,9 @@ RC_API void *rc_calloc(rc_heap *h, size_t count, size_t n);
  *  pointer to the old block is caught).  On failure returns NULL and p is
  *  untouched.  n == 0 frees p and returns a unique pointer.  Without a
  *  large_realloc hook, a large block that moves is copied from old to new,
- *  so both count against max_bytes for that moment. */
+ *  so both count against max_bytes for that moment.  A debug heap's block
+ *  given to a heap in another mode is resized by its own heap, which checks
+ *  it (a debug heap reports another heap's block: RC_ERR_WRONG_HEAP). */
 RC_API void *rc_realloc(rc_heap *h, void *p, size_t n);
 /** Free p; its heap is found from the pointer.  rc_free(NULL) does nothing.
  *  In every mode a pointer outside rcgc's memory, or inside an arena but in

@@ -1117,6 +1117,8 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
             rc__free_in_known_arena(a, p);
             return q;
         }
+        if (a->heap->mode == RC_MODE_DEBUG) /* another heap's debug block: its */
+            return rc__debug_realloc(a->heap, p, n); /* heap resizes it, with the checks */
         rc_pool *pool = rc_pool_of(a, p);
         if (pool->cls == RC_POOL_UNUSED) {
             report_foreign(a->heap, p);
@@ -1129,6 +1131,9 @@ void *rc_realloc(rc_heap *h, void *p, size_t n) {
     } else {
         rc_large *L = rc__large_header(p);
         if (!L) {
+            rc_heap *dh = rc__debug_large_owner(p);
+            if (dh) /* another heap's debug block, as above */
+                return rc__debug_realloc(dh, p, n);
             report_foreign(h, p);
             return NULL;
         }
