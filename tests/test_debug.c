@@ -642,6 +642,51 @@ static void test_quarantine(void) {
 #endif
 }
 
+/* A write after free into a quarantined block's guard bytes or debug header
+ * is reported too when it leaves the quarantine (RC_ERR_WRITE_AFTER_FREE;
+ * with its size and serial unless the header itself was hit).  Damaged
+ * guards went unnoticed, and a damaged header was reported with whatever
+ * size it then held, or not at all when that size had become 0. */
+static void test_quarantine_guards_and_header(void) {
+#if TEST_ASAN
+    CHECK_SKIP("writes freed (quarantined) blocks: not under ASan");
+#else
+    const size_t sizes[] = {70, 2003};
+    const ptrdiff_t where[] = {-1, -(ptrdiff_t)RC_DEBUG_GUARD_SIZE, 0 /* p[n] */, -DEBUG_PREFIX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+            for (unsigned v = 0; v < 2; v++) {
+                size_t n = sizes[i];
+                test_report_log log;
+                rc_heap *h = debug_heap(&log);
+                if (!CHECK_NOT_NULL(h))
+                    return;
+                unsigned char *p = rc_malloc(h, n);
+                if (!CHECK_NOT_NULL(p)) {
+                    rc_heap_destroy(h);
+                    return;
+                }
+                rc_free(p);
+                bool header = where[w] == -DEBUG_PREFIX;
+                unsigned char *at = where[w] ? p + where[w] : p + n;
+                if (header) /* the size word: 0, or one more */
+                    at[0] = v ? (unsigned char)(at[0] + 1) : 0;
+                else
+                    at[0] = v ? 0 : RC_DEBUG_DEAD_BYTE;
+                CHECK_EQ(log.count, 0);
+                rc_heap_trim(h);
+                const rc_error_report *r = expect_one(&log, RC_ERR_WRITE_AFTER_FREE, p, h);
+                if (r) {
+                    CHECK_EQ(r->size, header ? 0 : n);
+                    CHECK_EQ(r->serial > 0, !header);
+                }
+                rc_heap_destroy(h);
+            }
+        }
+    }
+#endif
+}
+
 /* rc_realloc(h, p, 0) frees p, so it must check p like rc_realloc to any
  * other size (and like rc_free) does. */
 static void test_realloc_zero_checks(void) {
@@ -1019,6 +1064,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_serials_increase);
     RUN_TEST(test_wrong_heap);
     RUN_TEST(test_quarantine);
+    RUN_TEST(test_quarantine_guards_and_header);
     RUN_TEST(test_realloc_zero_checks);
     RUN_TEST(test_wrong_thread);
     RUN_TEST(test_clean_workload_no_reports);

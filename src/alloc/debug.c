@@ -169,6 +169,20 @@ static void release(rc_heap *h, void *raw) {
     rc_debug_hdr *hdr = raw;
     char *p = (char *)raw + RC_DEBUG_PREFIX;
     bool in_pool = rc_arena_map_lookup(raw) != NULL;
+    /* its header and guards first: the size must be the block's before the
+     * bytes it names are read (a stale pointer's underrun, or a neighbour's
+     * overrun, may have changed it) */
+    if (hdr->check != (debug_check(p, hdr->serial, hdr->size) ^ STATE_DEAD)) {
+        rc__report(h, RC_ERR_WRITE_AFTER_FREE, p, 0, 0,
+                  "freed block's header was overwritten (use after free, or an overrun)");
+        return; /* keep it out of circulation */
+    }
+    if (!all_bytes((unsigned char *)p - RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE) ||
+        !all_bytes((unsigned char *)p + hdr->size, RC_DEBUG_GUARD_SIZE, RC_DEBUG_GUARD_BYTE)) {
+        rc__report(h, RC_ERR_WRITE_AFTER_FREE, p, hdr->size, hdr->serial,
+                  "freed block's guard bytes were overwritten (use after free)");
+        return;
+    }
     if (h->valgrind && in_pool)
         VALGRIND_MAKE_MEM_DEFINED(p, hdr->size); /* it was announced freed */
     if (!all_bytes((unsigned char *)p, hdr->size, RC_DEBUG_DEAD_BYTE)) {
