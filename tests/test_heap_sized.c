@@ -367,6 +367,9 @@ static void test_debug_reports_wrong_heap(void) {
                 CHECK_EQ(log2.r[before].kind, RC_ERR_WRONG_HEAP);
                 CHECK_PTR_EQ(log2.r[before].ptr, p);
                 CHECK_PTR_EQ(log2.r[before].heap, h2);
+                /* a report's size is the block's, 0 if unknown (heap.h): h2
+                 * does not know it, and the caller's claim is not it */
+                CHECK_EQ(log2.r[before].size, 0);
             }
             CHECK_EQ(log1.count, 0);
             CHECK_PTR_EQ(rc_heap_of_block(p), h1); /* still h1's, still live */
@@ -387,8 +390,10 @@ static void test_debug_reports_wrong_heap(void) {
         static uint64_t foreign[32];
         int before = log2.count;
         rc_free_sized(h2, &foreign[16], 16);
-        if (CHECK_EQ(log2.count, before + 1) && before < TEST_LOG_MAX)
+        if (CHECK_EQ(log2.count, before + 1) && before < TEST_LOG_MAX) {
             CHECK_EQ(log2.r[before].kind, RC_ERR_FOREIGN);
+            CHECK_EQ(log2.r[before].size, 0); /* no block, no size */
+        }
         rc_heap_trim(h1);
         CHECK_EQ(bytes_in_use(h1), 0);
     }

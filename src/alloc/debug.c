@@ -235,11 +235,11 @@ static bool large_not_block(rc_heap *h, const void *p) {
 void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
     rc_heap *owner = rc_heap_of_block(p);
     if (!owner) {
-        rc__report(h, RC_ERR_FOREIGN, p, n, 0, "rc_free_sized given a pointer not allocated by rcgc");
+        rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "rc_free_sized given a pointer not allocated by rcgc");
         return;
     }
     if (owner != h) {
-        rc__report(h, RC_ERR_WRONG_HEAP, p, n, 0, "rc_free_sized given a heap that does not own the block");
+        rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_free_sized given a heap that does not own the block");
         return;
     }
     if (large_not_block(h, p))
