@@ -30,7 +30,8 @@ RC_API extern const rc_type rc_weakref_type;
 /** A new weak reference to target (an object of any type), in target's heap.
  *  NULL if target is NULL or memory runs out. */
 RC_API void *rc_weakref_new(void *target, rc_weakref_callback callback, void *arg);
-/** A new strong reference to the target, or NULL once it is gone (and for
+/** A new strong reference to the target, or NULL once it is gone or dying
+ *  (its count reached 0, its death deferred: rcgc/object.h) (and for
  *  NULL or an object that is not a weakref). */
 RC_API void *rc_weakref_get(void *weakref);
 /** Number of weak references to o (a live object, not NULL) that are still

@@ -174,6 +174,8 @@ void *rc_weakref_get(void *weakref) {
     rc_weakref *w = weakref;
     if (!w || rc_type_of(w) != &rc_weakref_type || !w->target)
         return NULL;
+    if (RC_OBJHEAD(w->target)->refcnt == 0)
+        return NULL; /* dying: its death was deferred to the work list (object.c) */
     rc_incref(w->target);
     return w->target;
 }

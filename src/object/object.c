@@ -10,11 +10,13 @@
  *   2. destroy: the type's destroy, or else a decref of every reference its
  *      traverse reports;
  *   3. free the block.
- * Step 2 can drop further counts to zero, so deallocation nests.  Past
- * RC_DEALLOC_DEPTH levels the object is put on a work list instead (GC
+ * Steps 1 and 2 can drop further counts to zero, so deallocation nests.
+ * Past RC_DEALLOC_DEPTH levels the object is put on a work list instead (GC
  * objects are chained through their GC head, others pushed on a growable
- * stack) and the outermost rc__dealloc drains the list: constant C stack,
- * time linear in the number of objects, whatever the shape.
+ * stack; one still to be finalized is pushed on the stack, tagged, and goes
+ * through step 1 when its turn comes) and the outermost rc__dealloc drains
+ * the list: constant C stack, time linear in the number of objects,
+ * whatever the shape.
  */
 #include "object/internal.h"
 #include "gc/internal.h"
@@ -327,6 +329,20 @@ RC_INLINE rc_arena *arena_of_object(const void *o) {
     return (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
 }
 
+/* Room for one more entry on the array of deferred objects; false if it
+ * cannot grow. */
+static bool pending_reserve(rc_objstate *st) {
+    if (st->npending == st->pending_cap) {
+        size_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
+        void **p = rc_realloc(st->heap, st->pending, cap * sizeof *p);
+        if (!p)
+            return false;
+        st->pending = p;
+        st->pending_cap = cap;
+    }
+    return true;
+}
+
 /* Put o on the work list; false if there is no room (then the caller frees
  * it at once, recursing). */
 static bool defer(rc_objstate *st, void *o) {
@@ -338,19 +354,44 @@ static bool defer(rc_objstate *st, void *o) {
         st->drain_depth = 1;
         return true;
     }
-    if (st->npending == st->pending_cap) {
-        size_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
-        void **p = rc_realloc(st->heap, st->pending, cap * sizeof *p);
-        if (!p)
-            return false;
-        st->pending = p;
-        st->pending_cap = cap;
-    }
+    if (!pending_reserve(st))
+        return false;
     st->pending[st->npending++] = o;
     st->drain_depth = 1;
     return true;
 }
 
+/* Entries of the array that still need step 1 (finalizer, weakrefs) are
+ * tagged in the pointer's low bits (objects are 8-byte aligned). */
+#define RC_PENDING_UNFINALIZED ((uintptr_t)1)
+#define RC_PENDING_RETRACK ((uintptr_t)2) /* was tracked: track it again first */
+#define RC_PENDING_TAGS ((uintptr_t)3)
+
+/* Put o, whose finalizer or weakrefs are still to run, on the work list:
+ * step 1 nests too (a finalizer or weakref callback that drops the next
+ * link, as `def __del__(self): self.next = None` does), so past the limit
+ * it waits for the outermost dealloc with the rest (CPython's trashcan also
+ * wraps the finalizer).  Its count stays 0 meanwhile (rc_weakref_get sees
+ * no target), and a container leaves its generation, so that no collection
+ * meets it; it is tracked again (in generation 0) before its finalizer
+ * runs.  false if there is no room. */
+static bool defer_unfinalized(rc_objstate *st, void *o) {
+    if (!pending_reserve(st))
+        return false;
+    uintptr_t tags = RC_PENDING_UNFINALIZED;
+    if (rc_info(o) & RC_OF_TRACKED) {
+        rc__gc_detach_dying(st->heap, o);
+        tags |= RC_PENDING_RETRACK;
+    }
+    st->pending[st->npending++] = (void *)((uintptr_t)o | tags);
+    st->drain_depth = 1;
+    return true;
+}
+
+static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsigned tf);
+
+/* Runs at depth 1 (the outermost dealloc), so that what it frees nests
+ * from there and defers again past the limit, onto the lists it drains. */
 RC_NOINLINE static void drain(rc_objstate *st) {
     for (;;) {
         void *o;
@@ -360,6 +401,15 @@ RC_NOINLINE static void drain(rc_objstate *st) {
             o = RC_FROM_GCHEAD(g);
         } else if (st->npending) {
             o = st->pending[--st->npending];
+            uintptr_t tags = (uintptr_t)o & RC_PENDING_TAGS;
+            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's: the whole death, step 1 on */
+                o = (void *)((uintptr_t)o & ~RC_PENDING_TAGS);
+                if (tags & RC_PENDING_RETRACK)
+                    rc__gc_track_untracked(st->heap, o); /* state exists: o was tracked */
+                dealloc_slow(st, o, arena_of_object(o),
+                             st->tflags[rc_info(o) & RC_INFO_TYPE_MASK]);
+                continue;
+            }
         } else {
             break;
         }
@@ -419,6 +469,19 @@ RC_NOINLINE static void dealloc_gc(rc_objstate *st, void *o) {
     dealloc_nested(st, o, NULL, true);
 }
 
+/* Drain the work lists from a dealloc at depth 0 that is not going on to
+ * dealloc_nested (which drains at its end): step 1 nested and deferred
+ * work, and then o was resurrected or freed as a leaf.  Never while o is
+ * dying and still tracked with a count of 0: the drain runs user code,
+ * which may collect. */
+RC_INLINE void drain_if_outermost(rc_objstate *st) {
+    if (RC_UNLIKELY(st->depth == 0 && st->drain_depth)) {
+        st->depth++;
+        drain(st);
+        st->depth--;
+    }
+}
+
 /* Every other case: a finalizer or weakrefs first (they may resurrect o), a
  * leaf with weakrefs, a large block, a deallocation nested too deep. */
 RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsigned tf) {
@@ -426,13 +489,20 @@ RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsi
     hd->refcnt = 0; /* finalize_or_resurrect tells a resurrection by it */
     uint32_t info = hd->info;
     if (((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) || (info & RC_OF_WEAKREFD)) {
+        if (st->depth >= RC_DEALLOC_DEPTH && defer_unfinalized(st, o))
+            return;
+        st->depth++; /* what the finalizer and callbacks free nests under o */
         finalize_or_resurrect(o);
-        if (hd->refcnt != 0)
-            return; /* resurrected */
+        st->depth--;
+        if (hd->refcnt != 0) { /* resurrected */
+            drain_if_outermost(st);
+            return;
+        }
     }
     if (tf & RC_TF_LEAF) {
         /* nothing to release: free at once, no nesting to count */
         free_leaf(st, o, a);
+        drain_if_outermost(st);
         return;
     }
     if (st->depth >= RC_DEALLOC_DEPTH && defer(st, o))

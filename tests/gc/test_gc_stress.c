@@ -148,6 +148,147 @@ static void test_deep_chain_of_non_containers(void) { run_deep(DEEP_LEAVES); }
 static void test_deep_reachable_chain(void) { run_deep(DEEP_REACHABLE); }
 static void test_deep_cycle(void) { run_deep(DEEP_RING_OF_CHAINS); }
 
+/* Chains released by their finalizers and weakref callbacks, not by
+ * destroy: the nesting goes through step 1 of each death, which must be
+ * deferred past the depth limit like destroy (CPython's trashcan covers
+ * the finalizer too), on a 256 KiB stack. */
+
+/* Each node's finalizer drops the next link (ref[1]); every 100th node
+ * resurrects itself into a self-loop first.  A node whose finalizer waited
+ * on the work list must still be tracked when it comes back, so that the
+ * collection finds each self-loop. */
+static void fin_drops_next(tnode *self) {
+    if (self->id % 100 == 50)
+        tn_set(self, 0, self);
+    void *next = self->ref[1];
+    self->ref[1] = NULL;
+    rc_decref(next);
+}
+
+static void *fin_chain_thread(void *arg) {
+    size_t n = *(size_t *)arg;
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    gct_reset_counters();
+    tnode *head = tn_new(h, &tfin_type, 0), *cur = head;
+    head->on_finalize = fin_drops_next;
+    for (size_t i = 1; i < n; i++) {
+        tnode *x = tn_new(h, &tfin_type, (long)i);
+        x->on_finalize = fin_drops_next;
+        cur->ref[1] = x; /* steal */
+        cur = x;
+    }
+    rc_decref(head);
+    CHECK_EQ(gct_fin_total, (long)n);
+    size_t loops = n / 100;
+    CHECK_EQ(rc_live_objects(h), loops);
+    CHECK_EQ(rc_gc_collect(h, 2), (intptr_t)loops); /* every resurrected node tracked */
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+    return NULL;
+}
+
+static void test_deep_chain_dropped_by_finalizers(void) {
+    size_t n = gct_scale(MILLION);
+    CHECK_EQ(gct_run_on_stack(fin_chain_thread, &n, GCT_SMALL_STACK), 0);
+}
+
+/* The same chain hanging from a garbage self-loop: the collection runs the
+ * first link's finalizer, which drops the rest one finalizer inside the
+ * other (each before the collection's own turn comes to it). */
+static void *fin_chain_collected_thread(void *arg) {
+    size_t n = *(size_t *)arg;
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    gct_reset_counters();
+    tnode *head = tn_new(h, &tnode_type, -1);
+    tn_set(head, 0, head);
+    tnode *cur = head;
+    for (size_t i = 0; i < n; i++) {
+        tnode *x = tn_new(h, &tfin_type, (long)i * 100); /* no self-loops */
+        x->on_finalize = fin_drops_next;
+        cur->ref[1] = x; /* steal */
+        cur = x;
+    }
+    rc_decref(head);
+    CHECK_GT(rc_gc_collect(h, 2), 0);
+    CHECK_EQ(gct_fin_total, (long)n);
+    CHECK_EQ(rc_live_objects(h), 0);
+    GCT_END_HEAP(h);
+    return NULL;
+}
+
+static void test_deep_chain_dropped_by_finalizers_in_collection(void) {
+    size_t n = gct_scale(MILLION);
+    CHECK_EQ(gct_run_on_stack(fin_chain_collected_thread, &n, GCT_SMALL_STACK), 0);
+}
+
+/* Node k is held only by the test (held[k]); the callback of a weakref to
+ * node k drops held[k + 1].  A node whose death waits on the work list is
+ * dead to its weakrefs (rc_weakref_get gives NULL, as CPython's weakrefs
+ * do for a target whose count is 0), and now and then a callback collects
+ * while nodes wait. */
+static struct {
+    rc_heap *h;
+    void **held, **wr;
+    size_t n, calls, bad_order, seen_alive;
+} g_wchain;
+
+static void wchain_callback(void *w, void *arg) {
+    (void)w;
+    size_t k = (size_t)(uintptr_t)arg;
+    if (k != g_wchain.calls)
+        g_wchain.bad_order++;
+    g_wchain.calls++;
+    if (k + 1 == g_wchain.n)
+        return;
+    void *next = g_wchain.held[k + 1];
+    g_wchain.held[k + 1] = NULL;
+    rc_decref(next);
+    void *t = rc_weakref_get(g_wchain.wr[k + 1]);
+    if (t) {
+        g_wchain.seen_alive++;
+        rc_decref(t);
+    }
+    if (k % 1000 == 999)
+        rc_gc_collect(g_wchain.h, 2);
+}
+
+static void *weakref_chain_thread(void *arg) {
+    size_t n = *(size_t *)arg;
+    memset(&g_wchain, 0, sizeof g_wchain);
+    rc_heap *h = g_wchain.h = gct_heap();
+    rc_gc_disable(h);
+    g_wchain.n = n;
+    g_wchain.held = calloc(n, sizeof(void *));
+    g_wchain.wr = calloc(n, sizeof(void *));
+    if (!CHECK_NOT_NULL(g_wchain.held) || !CHECK_NOT_NULL(g_wchain.wr))
+        return NULL;
+    for (size_t k = 0; k < n; k++) {
+        g_wchain.held[k] = tn_new(h, &tnode_type, (long)k);
+        g_wchain.wr[k] = rc_weakref_new(g_wchain.held[k], wchain_callback, (void *)(uintptr_t)k);
+        CHECK_NOT_NULL(g_wchain.wr[k]);
+    }
+    void *first = g_wchain.held[0];
+    g_wchain.held[0] = NULL;
+    rc_decref(first);
+    CHECK_EQ(g_wchain.calls, n);
+    CHECK_EQ(g_wchain.bad_order, 0);
+    CHECK_EQ(g_wchain.seen_alive, 0);
+    CHECK_EQ(rc_live_objects_of(h, &tnode_type), 0);
+    for (size_t k = 0; k < n; k++)
+        rc_decref(g_wchain.wr[k]);
+    free(g_wchain.held);
+    free(g_wchain.wr);
+    GCT_END_HEAP(h);
+    return NULL;
+}
+
+static void test_deep_chain_dropped_by_weakref_callbacks(void) {
+    size_t n = gct_scale(MILLION / 10);
+    CHECK_EQ(gct_run_on_stack(weakref_chain_thread, &n, GCT_SMALL_STACK), 0);
+}
+
 /* A wide and deep tree under a cycle, with weakrefs to the leaves. */
 static void *tree_thread(void *arg) {
     (void)arg;
@@ -633,6 +774,9 @@ int main(int argc, char **argv) {
     RUN_TEST(test_deep_chain_of_non_containers);
     RUN_TEST(test_deep_reachable_chain);
     RUN_TEST(test_deep_cycle);
+    RUN_TEST(test_deep_chain_dropped_by_finalizers);
+    RUN_TEST(test_deep_chain_dropped_by_finalizers_in_collection);
+    RUN_TEST(test_deep_chain_dropped_by_weakref_callbacks);
     RUN_TEST(test_tree_of_cycles);
     RUN_TEST(test_children_before_parents);
     RUN_TEST(test_random_graphs);

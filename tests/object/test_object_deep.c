@@ -154,6 +154,46 @@ static void test_counted_chains(void) {
     }
 }
 
+/* A finalizer that drops the next link itself (Python's `def __del__(self):
+ * self.next = None`): the chain is released by the finalizers, not by
+ * destroy, so the nesting goes through finalize.  It must be bounded as
+ * destroy's is (CPython's trashcan covers the finalizer too); each
+ * finalizer still runs once, in chain order, before its link is freed. */
+static size_t g_fin_dropped, g_fin_bad_order;
+static void dropping_finalize(void *o) {
+    chainlink *l = o;
+    if (l->index != g_fin_dropped)
+        g_fin_bad_order++;
+    g_fin_dropped++;
+    void *next = l->next;
+    l->next = NULL;
+    rc_decref(next);
+}
+static const rc_type dropping_link = {.name = "dropping_link",
+                                      .size = sizeof(chainlink),
+                                      .traverse = link_traverse,
+                                      .finalize = dropping_finalize};
+static const rc_type dropping_gc_link = {.name = "dropping_gc_link",
+                                         .size = sizeof(chainlink),
+                                         .flags = RC_TYPE_GC,
+                                         .traverse = link_traverse,
+                                         .finalize = dropping_finalize};
+/* no traverse, no GC head: a leaf for the object layer, freed at once */
+static const rc_type dropping_leaf = {.name = "dropping_leaf",
+                                      .size = sizeof(chainlink),
+                                      .finalize = dropping_finalize};
+
+static void test_finalizers_drop_the_chain(void) {
+    const rc_type *types[] = {&dropping_link, &dropping_gc_link, &dropping_leaf};
+    for (int k = 0; k < 3; k++) {
+        g_fin_dropped = g_fin_bad_order = 0;
+        size_t n = g_chain_len / 10;
+        run_chain(types[k], n);
+        CHECK_EQ(g_fin_dropped, n);
+        CHECK_EQ(g_fin_bad_order, 0);
+    }
+}
+
 /* Alternating plain and GC links: both kinds of deferred work at once. */
 typedef struct mixed_job {
     size_t len, live_after;
@@ -394,6 +434,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_gc_chain);
     RUN_TEST(test_chain_lengths);
     RUN_TEST(test_counted_chains);
+    RUN_TEST(test_finalizers_drop_the_chain);
     RUN_TEST(test_mixed_chain);
     RUN_TEST(test_wide_tree);
     RUN_TEST(test_destroy_allocates);
