@@ -138,7 +138,9 @@ RC_API intptr_t rc_gc_get_objects(rc_heap *h, int generation, void (*fn)(void *o
  *  their list cannot be allocated. */
 RC_API intptr_t rc_gc_get_referrers(rc_heap *h, void *const *objs, size_t n,
                                     void (*fn)(void *referrer, void *arg), void *arg);
-/** Call fn for each object o refers to (its type's traverse). */
+/** Call fn for each object o refers to (its type's traverse).  Unlike the
+ *  two walks above, nothing is listed or held first: fn runs inside o's
+ *  traverse, so it must not change o's references nor let o die. */
 RC_API void rc_gc_get_referents(void *o, void (*fn)(void *child, void *arg), void *arg);
 
 /** Callbacks run at the start and the end of every collection; the phase

@@ -91,8 +91,10 @@ typedef struct rc_type {
     size_t (*sizeof_extra)(const void *obj);
     /** Hash and equality for use as a dict key.  NULL: identity. */
     uint64_t (*hash)(const void *obj);
-    /** Equality of a and b (both of this type) for dict keys: objects that
-     *  compare equal must have equal hashes.  NULL: identity. */
+    /** Equality of a (of this type) and b (of any type: rc_equal asks the
+     *  eq of either operand's type, so eq must check b's type before
+     *  reading it as its own, as int's does for a float) for dict keys:
+     *  objects that compare equal must have equal hashes.  NULL: identity. */
     bool (*eq)(const void *a, const void *b);
     /** Optional, for speed: the object's strong references as one array
      *  (NULL entries allowed) — exactly what traverse visits.  When set, the
