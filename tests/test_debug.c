@@ -448,7 +448,8 @@ static void test_underrun_into_debug_header(void) {
  * size); rc_realloc and rc_free_sized sent it to the default handler, which
  * aborted; rc_usable_size gave the raw block's size, and of a pool block's
  * inner pointer a size read from the middle of the block. */
-#define DEBUG_PREFIX (4 * 8 + RC_DEBUG_GUARD_SIZE) /* size serial heap check, guard */
+#define DEBUG_PREFIX (4 * 8 + RC_DEBUG_GUARD_SIZE) /* heap size serial check, guard */
+#define DEBUG_SIZE_WORD (DEBUG_PREFIX - 8)         /* the header's size, before p */
 static void test_pointer_not_block_start(void) {
     const size_t sizes[] = {40, 2000, 70000};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -652,7 +653,7 @@ static void test_quarantine_guards_and_header(void) {
     CHECK_SKIP("writes freed (quarantined) blocks: not under ASan");
 #else
     const size_t sizes[] = {70, 2003};
-    const ptrdiff_t where[] = {-1, -(ptrdiff_t)RC_DEBUG_GUARD_SIZE, 0 /* p[n] */, -DEBUG_PREFIX};
+    const ptrdiff_t where[] = {-1, -(ptrdiff_t)RC_DEBUG_GUARD_SIZE, 0 /* p[n] */, -DEBUG_SIZE_WORD};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
             for (unsigned v = 0; v < 2; v++) {
@@ -667,7 +668,7 @@ static void test_quarantine_guards_and_header(void) {
                     return;
                 }
                 rc_free(p);
-                bool header = where[w] == -DEBUG_PREFIX;
+                bool header = where[w] == -DEBUG_SIZE_WORD;
                 unsigned char *at = where[w] ? p + where[w] : p + n;
                 if (header) /* the size word: 0, or one more */
                     at[0] = v ? (unsigned char)(at[0] + 1) : 0;
@@ -684,6 +685,48 @@ static void test_quarantine_guards_and_header(void) {
             }
         }
     }
+#endif
+}
+
+/* A double free of a pool block that has already left the quarantine (its
+ * memory back on a free list, not yet handed out again) is still a double
+ * free, with the block's size and serial: the free list's link lands on the
+ * header's heap word, outside the check.  It was reported as an underrun
+ * when the link overwrote the size. */
+static void test_double_free_after_quarantine(void) {
+#if TEST_ASAN
+    CHECK_SKIP("reads a freed pool block's header: not under ASan");
+#else
+    test_report_log log;
+    rc_heap *h = debug_heap(&log);
+    if (!CHECK_NOT_NULL(h))
+        return;
+    unsigned char *p = rc_malloc(h, 70);
+    if (!CHECK_NOT_NULL(p)) {
+        rc_heap_destroy(h);
+        return;
+    }
+    rc_free(p);
+    /* push it out with blocks of another class, which cannot reuse it */
+    for (int k = 0; k < RC_DEBUG_QUARANTINE + 1; k++)
+        rc_free(rc_malloc(h, 24));
+    CHECK_EQ(log.count, 0);
+    rc_free(p);
+    const rc_error_report *r = expect_one(&log, RC_ERR_DOUBLE_FREE, p, h);
+    if (r) {
+        CHECK_EQ(r->size, 70);
+        CHECK_EQ(r->serial, 1); /* the heap's first block */
+    }
+    /* the heap goes on, and hands the block out again intact */
+    log.count = 0;
+    unsigned char *q = rc_malloc(h, 70);
+    if (CHECK_NOT_NULL(q)) {
+        test_fill(q, 70, 3);
+        CHECK_PATTERN(q, 70, 3);
+        rc_free(q);
+    }
+    CHECK_EQ(log.count, 0);
+    rc_heap_destroy(h);
 #endif
 }
 
@@ -1065,6 +1108,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_wrong_heap);
     RUN_TEST(test_quarantine);
     RUN_TEST(test_quarantine_guards_and_header);
+    RUN_TEST(test_double_free_after_quarantine);
     RUN_TEST(test_realloc_zero_checks);
     RUN_TEST(test_wrong_thread);
     RUN_TEST(test_clean_workload_no_reports);

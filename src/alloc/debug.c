@@ -8,7 +8,7 @@
  *   v                                       v
  *   +-----------------------+---------------+------------------+---------------+
  *   | rc_debug_hdr (32)     | front guard   | n bytes of data  | tail guard    |
- *   | size serial heap check| 16 x 0xFD     | fresh: 0xCD      | 16 x 0xFD     |
+ *   | heap size serial check| 16 x 0xFD     | fresh: 0xCD      | 16 x 0xFD     |
  *   +-----------------------+---------------+------------------+---------------+
  *
  * `check` hashes (p, serial, size) with the block's state (live or dead), so
@@ -172,7 +172,7 @@ static void release(rc_heap *h, void *raw) {
     /* its header and guards first: the size must be the block's before the
      * bytes it names are read (a stale pointer's underrun, or a neighbour's
      * overrun, may have changed it) */
-    if (hdr->check != (debug_check(p, hdr->serial, hdr->size) ^ STATE_DEAD)) {
+    if (hdr->check != (debug_check(p, hdr->serial, hdr->size) ^ STATE_DEAD) || hdr->heap != h) {
         rc__report(h, RC_ERR_WRITE_AFTER_FREE, p, 0, 0,
                   "freed block's header was overwritten (use after free, or an overrun)");
         return; /* keep it out of circulation */

@@ -178,11 +178,15 @@ typedef struct rc_large {
  * counted there, so it is not uncounted when freed. */
 #define RC_LARGE_UNMAPPED 1u
 
-/* Debug header in front of the front guard of every debug-mode block. */
+/* Debug header in front of the front guard of every debug-mode block.
+ * `heap` comes first: once a freed block leaves the quarantine, the pool's
+ * free-list link is written over the block's first word, and with the heap
+ * there (outside the check) size, serial and check survive, so a double free
+ * after the quarantine is still told apart and reported as one. */
 typedef struct rc_debug_hdr {
+    rc_heap *heap;
     size_t size;      /* bytes the caller asked for */
     uint64_t serial;
-    rc_heap *heap;
     uint64_t check;   /* debug_check(p, serial, size) ^ state */
 } rc_debug_hdr;
 #define RC_DEBUG_PREFIX (sizeof(rc_debug_hdr) + RC_DEBUG_GUARD_SIZE)
