@@ -32,6 +32,20 @@ static rc_heap *debug_heap(test_report_log *log) {
     return h;
 }
 
+/* A debug heap (see debug_heap) and a block of n bytes from it; NULL, with
+ * nothing left behind, if either cannot be had. */
+static rc_heap *debug_heap_with_block(test_report_log *log, size_t n, unsigned char **p) {
+    rc_heap *h = debug_heap(log);
+    if (!CHECK_NOT_NULL(h))
+        return NULL;
+    *p = rc_malloc(h, n);
+    if (!CHECK_NOT_NULL(*p)) {
+        rc_heap_destroy(h);
+        return NULL;
+    }
+    return h;
+}
+
 /* The log holds exactly one report, of this kind, about this pointer. */
 static const rc_error_report *expect_one(test_report_log *log, rc_error_kind kind, const void *ptr,
                                          rc_heap *heap) {
@@ -137,14 +151,10 @@ static void test_debug_stats(void) {
  * also seen to stay held (abandoned, not freed). */
 static void corrupt_guard_and_free(size_t n, ptrdiff_t at, rc_error_kind kind, bool check_held) {
     test_report_log log;
-    rc_heap *h = debug_heap(&log);
-    if (!CHECK_NOT_NULL(h))
+    unsigned char *p;
+    rc_heap *h = debug_heap_with_block(&log, n, &p);
+    if (!h)
         return;
-    unsigned char *p = rc_malloc(h, n);
-    if (!CHECK_NOT_NULL(p)) {
-        rc_heap_destroy(h);
-        return;
-    }
     size_t held = bytes_held(h);
     if (check_held)
         CHECK_EQ(held, n);
@@ -212,14 +222,10 @@ static void test_realloc_reports_overrun(void) {
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
         test_report_log log;
-        rc_heap *h = debug_heap(&log);
-        if (!CHECK_NOT_NULL(h))
+        unsigned char *p;
+        rc_heap *h = debug_heap_with_block(&log, n, &p);
+        if (!h)
             return;
-        unsigned char *p = rc_malloc(h, n);
-        if (!CHECK_NOT_NULL(p)) {
-            rc_heap_destroy(h);
-            return;
-        }
         p[n] = 1;
         void *q = rc_realloc(h, p, n * 2);
         const rc_error_report *r = expect_one(&log, RC_ERR_OVERRUN, p, h);
@@ -302,14 +308,10 @@ static void test_realloc_reports_underrun(void) {
                 size_t n = sizes[i];
                 size_t to = zero ? 0 : 2 * n;
                 test_report_log log;
-                rc_heap *h = debug_heap(&log);
-                if (!CHECK_NOT_NULL(h))
+                unsigned char *p;
+                rc_heap *h = debug_heap_with_block(&log, n, &p);
+                if (!h)
                     return;
-                unsigned char *p = rc_malloc(h, n);
-                if (!CHECK_NOT_NULL(p)) {
-                    rc_heap_destroy(h);
-                    return;
-                }
                 test_fill(p, n, 19);
                 size_t held = bytes_held(h);
                 rc_heap_stats before = test_stats(h);
@@ -406,14 +408,10 @@ static void test_underrun_into_debug_header(void) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i];
         test_report_log log;
-        rc_heap *h = debug_heap(&log);
-        if (!CHECK_NOT_NULL(h))
+        unsigned char *p;
+        rc_heap *h = debug_heap_with_block(&log, n, &p);
+        if (!h)
             return;
-        unsigned char *p = rc_malloc(h, n);
-        if (!CHECK_NOT_NULL(p)) {
-            rc_heap_destroy(h);
-            return;
-        }
         test_fill(p, n, 23);
         size_t held = bytes_held(h);
         p[-(ptrdiff_t)RC_DEBUG_GUARD_SIZE - 1] ^= 0xFF;
@@ -456,14 +454,10 @@ static void test_pointer_not_block_start(void) {
         size_t n = sizes[i];
         bool large = n > RC_SMALL_MAX;
         test_report_log log;
-        rc_heap *h = debug_heap(&log);
-        if (!CHECK_NOT_NULL(h))
+        unsigned char *p;
+        rc_heap *h = debug_heap_with_block(&log, n, &p);
+        if (!h)
             return;
-        unsigned char *p = rc_malloc(h, n);
-        if (!CHECK_NOT_NULL(p)) {
-            rc_heap_destroy(h);
-            return;
-        }
         test_fill(p, n, 41);
         size_t held = bytes_held(h);
         unsigned char *bad[] = {p + 16, p - DEBUG_PREFIX};
@@ -603,14 +597,10 @@ static void test_quarantine(void) {
     for (size_t i = 0; i < 2; i++) {
         size_t n = sizes[i];
         test_report_log log;
-        rc_heap *h = debug_heap(&log);
-        if (!CHECK_NOT_NULL(h))
+        unsigned char *p;
+        rc_heap *h = debug_heap_with_block(&log, n, &p);
+        if (!h)
             return;
-        unsigned char *p = rc_malloc(h, n);
-        if (!CHECK_NOT_NULL(p)) {
-            rc_heap_destroy(h);
-            return;
-        }
         memset(p, 0x33, n);
         rc_free(p);
         CHECK_ALL_BYTES(p, n, RC_DEBUG_DEAD_BYTE);
@@ -659,14 +649,10 @@ static void test_quarantine_guards_and_header(void) {
             for (unsigned v = 0; v < 2; v++) {
                 size_t n = sizes[i];
                 test_report_log log;
-                rc_heap *h = debug_heap(&log);
-                if (!CHECK_NOT_NULL(h))
+                unsigned char *p;
+                rc_heap *h = debug_heap_with_block(&log, n, &p);
+                if (!h)
                     return;
-                unsigned char *p = rc_malloc(h, n);
-                if (!CHECK_NOT_NULL(p)) {
-                    rc_heap_destroy(h);
-                    return;
-                }
                 rc_free(p);
                 bool header = where[w] == -DEBUG_SIZE_WORD;
                 unsigned char *at = where[w] ? p + where[w] : p + n;
@@ -698,14 +684,10 @@ static void test_double_free_after_quarantine(void) {
     CHECK_SKIP("reads a freed pool block's header: not under ASan");
 #else
     test_report_log log;
-    rc_heap *h = debug_heap(&log);
-    if (!CHECK_NOT_NULL(h))
+    unsigned char *p;
+    rc_heap *h = debug_heap_with_block(&log, 70, &p);
+    if (!h)
         return;
-    unsigned char *p = rc_malloc(h, 70);
-    if (!CHECK_NOT_NULL(p)) {
-        rc_heap_destroy(h);
-        return;
-    }
     rc_free(p);
     /* push it out with blocks of another class, which cannot reuse it */
     for (int k = 0; k < RC_DEBUG_QUARANTINE + 1; k++)
