@@ -25,6 +25,11 @@
  *
  * Threads: as for heaps — one thread drives a heap's objects at a time.
  *
+ * Heaps: an object may hold references (the ones its traverse reports) only
+ * to objects of its own heap.  Heaps share nothing: each one's collector
+ * examines and unlinks only its own objects, and rc_heap_destroy() frees
+ * them without looking at who else refers to them.
+ *
  * rc_heap_destroy() releases every object still alive in the heap at once,
  * without running finalizers or destroy callbacks (as a process exit does).
  *
