@@ -112,6 +112,13 @@ static inline void *rc_block_of(const void *o) {
     return (char *)(uintptr_t)o - rc_prefix_size(rc_info(o));
 }
 
+/* The hash of o's identity, for types without a hash (rc_hash): its address
+ * with the alignment's zero bits rotated to the top. */
+static inline uint64_t rc__identity_hash(const void *o) {
+    uint64_t x = (uint64_t)(uintptr_t)o;
+    return (x >> 4) | (x << 60);
+}
+
 /* The collector's side of an object's life (src/gc/).  The object layer and
  * the collector form one object system, as in Lua: object.c tells the
  * collector of each container's birth and death, and the collector frees

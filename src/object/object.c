@@ -261,9 +261,7 @@ bool rc_hash(const void *o, uint64_t *out) {
     if (t->hash) {
         *out = t->hash(o);
     } else {
-        uint64_t x = (uint64_t)(uintptr_t)o;
-        x = (x >> 4) | (x << 60); /* identity: low bits are alignment */
-        *out = x;
+        *out = rc__identity_hash(o);
     }
     return true;
 }

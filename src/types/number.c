@@ -4,7 +4,8 @@
  * Hashing follows Python's numeric hash so that equal numbers of either
  * type hash equal (1 == 1.0 and both hash to 1): the hash of a number x is
  * x reduced modulo the Mersenne prime P = 2^61 - 1, with the sign of x, and
- * -1 replaced by -2; infinities hash to +-314159, NaN to 0.  Because
+ * -1 replaced by -2; infinities hash to +-314159, and a NaN by identity
+ * (float_hash).  Because
  * 2^61 = 1 (mod P), multiplying by 2^k modulo P is a rotation of the 61-bit
  * residue by k mod 61 places: a double is mant * 2^e with an integer
  * mantissa below 2^53 < P, so its hash is mant rotated by e mod 61.
@@ -50,7 +51,7 @@ static uint64_t hash_double(double x) {
     int bexp = (int)((bits >> 52) & 0x7FF);
     uint64_t frac = bits & (((uint64_t)1 << 52) - 1);
     if (bexp == 0x7FF) /* infinity or NaN */
-        return frac ? 0 : signed_hash(NUM_INF_HASH, neg);
+        return frac ? 0 : signed_hash(NUM_INF_HASH, neg); /* (a NaN: see float_hash) */
     /* |x| = mant * 2^e exactly, mant < 2^53 < P */
     uint64_t mant;
     int e;
@@ -131,7 +132,13 @@ int64_t rc_int_value(const void *o) {
 
 /* ---- float ---------------------------------------------------------------------- */
 
-static uint64_t float_hash(const void *o) { return hash_double(((const rc_floatobj *)o)->value); }
+/* A NaN hashes by identity, as in Python 3.10 and later: it equals nothing
+ * but itself, so a common hash (0, before 3.10) would only pile every NaN
+ * key of a dict onto one probe sequence. */
+static uint64_t float_hash(const void *o) {
+    double v = ((const rc_floatobj *)o)->value;
+    return v != v ? rc__identity_hash(o) : hash_double(v);
+}
 
 static bool float_eq(const void *a, const void *b) {
     double v = ((const rc_floatobj *)a)->value;
