@@ -117,12 +117,19 @@ static void put_float(printer *p, double v) {
     }
 }
 
+/* Quoted as Python quotes: in single quotes, or in double quotes if the
+ * text holds a single quote and no double one; the quote in use escaped. */
 static void put_str(printer *p, const rc_strobj *s) {
-    put(p, "'");
+    bool single = memchr(s->data, '\'', s->nbytes) != NULL;
+    char quote = single && memchr(s->data, '"', s->nbytes) == NULL ? '"' : '\'';
+    put(p, "%c", quote);
     for (size_t i = 0; i < s->nbytes; i++) {
         unsigned char c = (unsigned char)s->data[i];
+        if (c == (unsigned char)quote) {
+            put(p, "\\%c", quote);
+            continue;
+        }
         switch (c) {
-        case '\'': put(p, "\\'"); break;
         case '\\': put(p, "\\\\"); break;
         case '\n': put(p, "\\n"); break;
         case '\r': put(p, "\\r"); break;
@@ -134,7 +141,7 @@ static void put_str(printer *p, const rc_strobj *s) {
                 put(p, "%c", c); /* UTF-8 sequences pass through */
         }
     }
-    put(p, "'");
+    put(p, "%c", quote);
 }
 
 static void repr(printer *p, const void *o);

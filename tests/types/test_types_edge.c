@@ -1613,10 +1613,25 @@ static void test_edge_print(void) {
         CHECK_REPR(o, fl[k].want);
         rc_decref(o);
     }
-    /* strings: quotes, backslashes, control bytes, UTF-8 passes through */
+    /* strings: quotes (chosen as Python chooses them), backslashes, control
+     * bytes; UTF-8 passes through */
     void *s = rc_str_new(h, "a'b\\c\td\x01\x7f\xc3\xa9", 11);
-    CHECK_REPR(s, "'a\\'b\\\\c\\td\\x01\\x7f\xc3\xa9'");
+    CHECK_REPR(s, "\"a'b\\\\c\\td\\x01\\x7f\xc3\xa9\"");
     rc_decref(s);
+    const struct {
+        const char *text, *want;
+    } quoted[] = {
+        {"plain", "'plain'"},
+        {"say \"hi\"", "'say \"hi\"'"},
+        {"it's \"so\"", "'it\\'s \"so\"'"},
+        {"'", "\"'\""},
+        {"", "''"},
+    };
+    for (size_t k = 0; k < sizeof quoted / sizeof *quoted; k++) {
+        s = rc_str_from_cstr(h, quoted[k].text);
+        CHECK_REPR(s, quoted[k].want);
+        rc_decref(s);
+    }
     /* a dict containing itself, a tuple holding that dict */
     void *d = rc_dict_new(h);
     rc_dict_set_str(d, "me", d);

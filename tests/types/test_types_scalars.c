@@ -411,7 +411,7 @@ static void test_status_and_print(void) {
     CHECK_REPR(o, "inf");
     rc_decref(o);
     o = rc_str_from_cstr(h, "it's\n");
-    CHECK_REPR(o, "'it\\'s\\n'");
+    CHECK_REPR(o, "\"it's\\n\""); /* Python's quotes: "it's\n" */
     rc_decref(o);
     CHECK_REPR(NULL, "NULL");
     CHECK_EQ(rc_fprint(NULL, NULL), (uint64_t)-1);
