@@ -296,7 +296,8 @@ RC_API rc_status rc_instance_delattr(void *o, const char *name);
 
 /* ---- Printing ---------------------------------------------------------------------- */
 
-/** Write a Python-like repr of o to out (o == NULL writes "NULL"): 42, 1.5, 'text' ("it's": quoted as Python quotes), (1,), [1, 2],
+/** Write a Python-like repr of o to out (o == NULL writes "NULL"): 42, 1.5,
+ *  'text' ("it's": quoted as Python quotes), (1,), [1, 2],
  *  {'a': 1}, <A object at 0x...>, <class 'A'>; other types as
  *  <typename object at 0x...>.  A container already being printed is shown
  *  as [...] / {...} / (...), and nesting deeper than 64 levels as "...".
