@@ -196,7 +196,8 @@ RC_API const rc_type *rc_type_of(const void *o);
 /** The heap the object lives in. */
 RC_API rc_heap *rc_heap_of(const void *o);
 /** Make o immortal: never freed (until its heap is destroyed); incref and
- *  decref leave it alone. */
+ *  decref leave it alone.  In RCGC_REF_DEBUG builds its references leave
+ *  rc_total_refs here, since their decrefs will not be counted. */
 RC_API void rc_make_immortal(void *o);
 /** Is o immortal (its count is RC_IMMORTAL_REFCNT: rc_make_immortal, or a
  *  count that reached it)? */

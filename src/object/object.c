@@ -237,7 +237,16 @@ const rc_type *rc_type_of(const void *o) { return type_in(rc_heap_of(o), rc_info
 
 intptr_t rc_refcount(const void *o) { return (intptr_t)RC_OBJHEAD(o)->refcnt; }
 
-void rc_make_immortal(void *o) { RC_OBJHEAD(o)->refcnt = RC_IMMORTAL_REFCNT; }
+void rc_make_immortal(void *o) {
+    rc_objhead *hd = RC_OBJHEAD(o);
+#ifdef RCGC_REF_DEBUG
+    /* its decrefs will not be counted, so its references leave the total
+     * now (CPython 3.12 does the same when it makes a str immortal) */
+    if (hd->refcnt != RC_IMMORTAL_REFCNT)
+        ((rc_objstate *)rc_heap_layer(rc_heap_of(o), RC_LAYER_OBJECT))->total_refs -= hd->refcnt;
+#endif
+    hd->refcnt = RC_IMMORTAL_REFCNT;
+}
 
 int rc_is_immortal(const void *o) { return RC_OBJHEAD(o)->refcnt == RC_IMMORTAL_REFCNT; }
 

@@ -187,11 +187,17 @@ static void test_total_refs(void) {
         CHECK_EQ(rc_live_objects(h), 0);
     }
 
-    /* immortal objects: increfs and decrefs are not counted */
+    /* immortal objects: increfs and decrefs are not counted, and the
+     * references an object held when made immortal leave the total then
+     * (its owner's decref will not count): the total comes back to where it
+     * was before the object was made, as for a mortal one */
+    intptr_t before = rc_total_refs(h);
     holder *im = rc_new(h, &holder_type, 0);
     if (CHECK_NOT_NULL(im)) {
-        intptr_t before = rc_total_refs(h);
+        rc_incref(im);
+        CHECK_EQ(rc_total_refs(h), before + 2);
         rc_make_immortal(im);
+        CHECK_EQ(rc_total_refs(h), before);
         for (int i = 0; i < 100; i++)
             rc_incref(im);
         for (int i = 0; i < 300; i++)
