@@ -22,6 +22,10 @@
  * Dropping the last reference to a structure of any depth (a 10-million-long
  * chain) runs in constant C stack: deallocations nested deeper than
  * RC_DEALLOC_DEPTH are deferred to a work list and done by the outermost one.
+ * That includes finalizers and weakref callbacks that drop the next link: a
+ * death deferred before its finalizer ran runs it when its turn comes
+ * (meanwhile its count is 0, its weakrefs give NULL and the collector does
+ * not see it; a container resurrected then restarts in generation 0).
  *
  * Threads: as for heaps — one thread drives a heap's objects at a time.
  *
