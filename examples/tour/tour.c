@@ -237,6 +237,16 @@ static void show_size_classes(rc_heap *h)
     CLAIM(same_arena, "the small blocks lie in more than one arena");
     CLAIM(s.arenas == 1, "a fresh heap with %zu small blocks holds %zu arenas, expected 1", small, s.arenas);
     CLAIM(s.large_blocks == 2, "expected 2 live large blocks, the stats say %zu", s.large_blocks);
+    {
+        size_t payload = 0;
+
+        for (size_t i = 0; i < NREQ; i++)
+            if (blocks[i] != NULL && requests[i] > RC_SMALL_MAX)
+                payload += rc_usable_size(blocks[i]);
+        CLAIM(s.large_bytes > payload,
+              "the large blocks hold %zu bytes, no more than their %zu usable bytes: no headers",
+              s.large_bytes, payload);
+    }
     for (size_t i = 0; i < NREQ; i++)
         if (blocks[i] != NULL && requests[i] > RC_SMALL_MAX)
             CLAIM(arena_base(blocks[i]) != first_arena,
@@ -316,6 +326,12 @@ static void show_arenas_and_fragmentation(rc_heap *h)
            live_arenas, s.arenas);
     CLAIM(blocks_in_pools(&s) == NBLOCKS / 2,
           "%d blocks are live, the classes count %zu", NBLOCKS / 2, blocks_in_pools(&s));
+    CLAIM(s.arenas_freed == peak.arenas_freed && s.bytes_from_os == peak.bytes_from_os,
+          "freeing every second block gave %zu arenas back (held %zu -> %zu bytes); none can go",
+          s.arenas_freed - peak.arenas_freed, peak.bytes_from_os, s.bytes_from_os);
+    CLAIM(s.bytes_in_use * 5 >= peak.bytes_in_use * 2 && s.bytes_in_use * 5 <= peak.bytes_in_use * 3,
+          "half the blocks freed should leave about half the bytes in use: %zu of %zu",
+          s.bytes_in_use, peak.bytes_in_use);
     CLAIM(live_arenas <= s.arenas && s.arenas - s.arenas_idle <= live_arenas + 1,
           "the live blocks lie in %zu arenas but the heap holds %zu, only %zu of them idle",
           live_arenas, s.arenas, s.arenas_idle);
@@ -684,12 +700,13 @@ static void show_generations(rc_heap *h, const char *what, const long want_count
 static void collect_the_cycle(rc_heap *h, struct gc_watch *w)
 {
     rc_gc_gen_stats st[RC_GC_GENERATIONS];
-    void *a, *b;
+    void *a, *b, *key;
     size_t baseline, leaked;
     intptr_t found;
 
     printf("-- 1. Chapter 2's cycle, collected\n\n");
-    rc_decref(rc_str_literal(h, "ref")); /* intern the key now: part of the baseline */
+    key = rc_str_literal(h, "ref"); /* intern the key now: part of the baseline */
+    rc_decref(key);
     baseline = rc_live_objects(h);
     if (!CLAIM(make_cycle(h, &a, &b), "could not build the cycle of two dicts"))
         return;
@@ -724,6 +741,17 @@ static void collect_the_cycle(rc_heap *h, struct gc_watch *w)
     CLAIM(st[2].collections == 1 && st[2].collected == 2 && st[2].uncollectable == 0,
           "rc_gc_get_stats for generation 2: %zu collections, %zu collected, %zu uncollectable",
           st[2].collections, st[2].collected, st[2].uncollectable);
+    if (CLAIM(key != NULL, "rc_str_literal(h, \"ref\") returned NULL")) {
+        /* the same pointer again: the key was not freed (and is immortal,
+         * so reading it after the rc_decref above is safe) */
+        void *again = rc_str_literal(h, "ref");
+
+        CLAIM(again == key && rc_is_immortal(key) && rc_str_is_interned(key) &&
+                  (rc_type_of(key)->flags & RC_TYPE_GC) == 0,
+              "the 'ref' key should be one interned, immortal str that is no container and"
+              " survives the collection");
+        rc_decref(again);
+    }
 }
 
 static void show_generation_moves(rc_heap *h)
@@ -904,6 +932,50 @@ static void show_size_row(const char *what, const void *o, size_t cpython)
     CLAIM(n <= cpython, "%s takes %zu bytes, more than CPython's %zu", what, n, cpython);
 }
 
+/* Two 8-byte types of the tour's own, one plain and one a container: what
+ * their objects take is their 8 bytes plus the header, both by rc_sizeof and
+ * by the size class the heap serves them from (header + body, rounded up to
+ * 16 bytes: 16 for the plain one, 32 for the container). */
+static void no_refs(void *obj, rc_visit_fn visit, void *arg)
+{
+    (void)obj;
+    (void)visit;
+    (void)arg;
+}
+
+static const rc_type tour_plain_type = {.name = "tour_plain", .size = 8};
+static const rc_type tour_box_type = {.name = "tour_box", .size = 8, .flags = RC_TYPE_GC,
+                                      .traverse = no_refs};
+
+static void show_header_sizes(rc_heap *h)
+{
+    static const struct {
+        const rc_type *type;
+        size_t header;
+    } kinds[] = {{&tour_plain_type, 8}, {&tour_box_type, 24}};
+
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const rc_type *t = kinds[i].type;
+        size_t want = kinds[i].header;
+        size_t block = (want + t->size + RC_ALIGNMENT - 1) / RC_ALIGNMENT * RC_ALIGNMENT;
+        rc_heap_stats before = stats_of(h), after;
+        void *o = rc_new(h, t, 0);
+        int cls;
+
+        if (!CLAIM(o != NULL, "rc_new() of a %s returned NULL", t->name))
+            continue;
+        after = stats_of(h);
+        cls = class_that_grew(&before, &after);
+        CLAIM(rc_sizeof(o) == want + t->size,
+              "rc_sizeof() of a %zu-byte %s is %zu: a header of %zu bytes, not %zu",
+              t->size, t->name, rc_sizeof(o), rc_sizeof(o) - t->size, want);
+        CLAIM(cls >= 0 && after.classes[cls].block_size == block,
+              "a %zu-byte %s should take one %zu-byte block (a %zu-byte header); the stats"
+              " say class %d", t->size, t->name, block, want, cls);
+        rc_decref(o);
+    }
+}
+
 static void show_sizes(rc_heap *h)
 {
     void *empty = rc_list_new(h, 0), *three = list_by_appends(h, 1, 3);
@@ -924,6 +996,7 @@ static void show_sizes(rc_heap *h)
     show_size_row("'hello'", hello, CPY_STR_HELLO);
     show_size_row("{}", dict, CPY_DICT_EMPTY);
     show_size_row("A()  (an instance)", inst, CPY_INSTANCE);
+    show_header_sizes(h);
     printf("  Object headers take 8 bytes (CPython 16), 24 for containers (CPython 32).\n"
            "  Lists over-allocate by CPython's rule: the capacities above are the ones\n"
            "  CPython's own sizes imply ((88 - 56) / 8 = 4, (8856 - 56) / 8 = 1100).\n");
@@ -971,6 +1044,22 @@ static void show_caches(rc_heap *h)
           "equal short literals should be one interned, immortal str");
     printf("  As in CPython, where `7 is int('7')` is True and `1000 is int('1000')`\n"
            "  False: -5..256 are cached, 257 and beyond are made afresh.\n");
+    {
+        static const int64_t edges[] = {-6, -5, 256, 257};
+
+        for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+            int64_t v = edges[i];
+            bool cached = v >= -5 && v <= 256;
+            void *x = rc_int_new(h, v), *y = rc_int_new(h, v);
+
+            if (CLAIM(x && y, "rc_int_new(h, %" PRId64 ") returned NULL", v))
+                CLAIM((x == y && rc_is_immortal(x)) == cached && (x != y) == !cached,
+                      "%" PRId64 " should %s", v,
+                      cached ? "be one cached, immortal object" : "be made afresh each time");
+            rc_decref(x);
+            rc_decref(y);
+        }
+    }
 
     live = rc_live_objects(h);
     before = stats_of(h);
