@@ -400,6 +400,7 @@ static int pmain(lua_State *L) {
     char **argv = rc->argv;
     int script = rc->opts->script;
 
+    lua_gc(L, LUA_GCSTOP); /* as lua.c: no collection while the state is built */
     luaL_openlibs(L);
     if (rc->heap)
         open_rcgc_table(L, rc->heap);
@@ -411,6 +412,8 @@ static int pmain(lua_State *L) {
         lua_rawseti(L, -2, (lua_Integer)i - script);
     }
     lua_setglobal(L, "arg");
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCGEN, 0, 0); /* lua 5.4's own mode for scripts (lua.c) */
 
     const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
     int status = luaL_loadfile(L, fname);
