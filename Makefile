@@ -26,7 +26,8 @@ bench: build
 	./bench/threads_run.sh $(BUILD)
 	./bench/object_run.sh $(BUILD)
 	./bench/gc_run.sh $(BUILD)
-	@if [ -x $(BUILD)/examples/lua/rcgc-lua ]; then ./examples/lua/bench.sh $(BUILD)/examples/lua/rcgc-lua; \
+	@if [ -x $(BUILD)/examples/lua/rcgc-lua ]; then ./examples/lua/bench.sh $(BUILD)/examples/lua/rcgc-lua && \
+	 GC=generational ./examples/lua/bench.sh $(BUILD)/examples/lua/rcgc-lua; \
 	 else echo "bench: Lua benchmark skipped (rcgc-lua not built: liblua5.4-dev missing)"; fi
 	@if [ -x $(BUILD)/examples/sqlite/rcgc-sqlite ]; then ./examples/sqlite/bench.sh $(BUILD)/examples/sqlite/rcgc-sqlite; \
 	 else echo "bench: SQLite benchmark skipped (rcgc-sqlite not built: libsqlite3-dev missing)"; fi

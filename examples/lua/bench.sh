@@ -7,7 +7,9 @@
 # RCGC_LUA: the rcgc-lua binary (default: build/examples/lua/rcgc-lua).
 # RUNS: runs per workload and allocator (default 5).  BENCH_CPU=N pins every
 # run to CPU N (bench/lib.sh, rusage_run).  WORKLOADS="a b" picks
-# workloads; SIZE passes a size argument to each.
+# workloads; SIZE passes a size argument to each; GC=generational runs Lua's
+# collector in the mode the lua command sets (--gc; default: incremental,
+# lua_newstate's).
 # Prints, per workload, the median wall and CPU (user+sys) times, the ratio
 # system/rcgc (above 1: rcgc faster), the median peak RSS of each and the
 # median anonymous memory at the script's end, before lua_close (bench/lib.sh,
@@ -33,6 +35,7 @@ lua="${1:-$here/../../build/examples/lua/rcgc-lua}"
 runs="${2:-5}"
 workloads="${WORKLOADS:-binarytrees strings tables closures json}"
 size="${SIZE:-}"
+gc="${GC:-incremental}"
 if [ ! -x "$lua" ]; then
   echo "bench.sh: no rcgc-lua at $lua (build it, or pass its path)" >&2
   exit 1
@@ -51,12 +54,12 @@ run_one() {
   [ -e "$pad/w" ] || { mkdir -p "$pad" && ln -s "$here/workloads" "$pad/w"; }
   [ "$2" = system ] && alloc=libc
   # shellcheck disable=SC2086 # $size: empty or one number
-  rusage_run "$lua" --alloc=$alloc "$pad/w/$w.lua" $size
+  rusage_run "$lua" --alloc=$alloc --gc="$gc" "$pad/w/$w.lua" $size
 }
 
 echo "rcgc-lua benchmark: $runs runs each, medians; time ratios system / rcgc (above 1: rcgc faster),"
 echo "memory ratios rcgc / system (below 1: rcgc smaller); anon: anonymous memory at the script's end"
-echo "binary: $lua"
+echo "binary: $lua; Lua's collector: $gc"
 compare_header workload libc
 for w in $workloads; do
   compare_pairs "$w" "$runs" run_one

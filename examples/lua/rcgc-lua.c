@@ -72,6 +72,7 @@ typedef struct options {
     bool max_bytes_given; /* -m / --max-bytes on the command line */
     size_t max_bytes;     /* 0 = no cap */
     rc_alloc_mode mode;   /* RC_MODE_DEFAULT: RCGC_MALLOC, else pool */
+    bool generational;    /* --gc generational: the collector mode the lua command sets */
     int script;           /* argv index of the script, or argc if none */
 } options;
 
@@ -88,6 +89,8 @@ static void usage(FILE *out) {
             "  --system                     use realloc/free (as the stock lua) instead of rcgc\n"
             "  --alloc=rcgc|libc            the same choice as an option of fixed length\n"
             "                               (--alloc=libc is --system), for benchmarks\n"
+            "  --gc incremental|generational  Lua's collector mode (default: incremental,\n"
+            "                               lua_newstate's; the lua command sets generational)\n"
             "  --stats                      print the heap's statistics to stderr at exit\n"
             "  --rusage                     print wall/CPU time, peak RSS and anonymous memory\n"
             "                               to stderr at exit\n"
@@ -160,6 +163,17 @@ static int parse_args(int argc, char **argv, options *o) {
                 return 1;
             }
             o->max_bytes_given = true;
+        } else if (strncmp(a, "--gc", 4) == 0 && (a[4] == '\0' || a[4] == '=')) {
+            const char *v = option_value(argc, argv, &i, "--gc");
+            if (v && strcmp(v, "generational") == 0) {
+                o->generational = true;
+            } else if (v && strcmp(v, "incremental") == 0) {
+                o->generational = false;
+            } else {
+                fprintf(stderr, PROGNAME ": --gc wants incremental or generational, not %s\n",
+                        v ? v : "(missing)");
+                return 1;
+            }
         } else if (strncmp(a, "--mode", 6) == 0 && (a[6] == '\0' || a[6] == '=')) {
             const char *v = option_value(argc, argv, &i, "--mode");
             if (!parse_mode(v, &o->mode)) {
@@ -413,7 +427,8 @@ static int pmain(lua_State *L) {
     }
     lua_setglobal(L, "arg");
     lua_gc(L, LUA_GCRESTART);
-    lua_gc(L, LUA_GCGEN, 0, 0); /* lua 5.4's own mode for scripts (lua.c) */
+    if (rc->opts->generational) /* as lua.c does; lua_newstate's is incremental */
+        lua_gc(L, LUA_GCGEN, 0, 0);
 
     const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
     int status = luaL_loadfile(L, fname);
