@@ -414,7 +414,8 @@ static int pmain(lua_State *L) {
     char **argv = rc->argv;
     int script = rc->opts->script;
 
-    lua_gc(L, LUA_GCSTOP); /* as lua.c: no collection while the state is built */
+    if (rc->opts->generational) /* as lua.c: no collection while the state is built */
+        lua_gc(L, LUA_GCSTOP);
     luaL_openlibs(L);
     if (rc->heap)
         open_rcgc_table(L, rc->heap);
@@ -426,9 +427,10 @@ static int pmain(lua_State *L) {
         lua_rawseti(L, -2, (lua_Integer)i - script);
     }
     lua_setglobal(L, "arg");
-    lua_gc(L, LUA_GCRESTART);
-    if (rc->opts->generational) /* as lua.c does; lua_newstate's is incremental */
+    if (rc->opts->generational) { /* as lua.c; lua_newstate's mode is incremental */
+        lua_gc(L, LUA_GCRESTART);
         lua_gc(L, LUA_GCGEN, 0, 0);
+    }
 
     const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
     int status = luaL_loadfile(L, fname);
