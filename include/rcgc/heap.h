@@ -289,7 +289,9 @@ RC_API size_t rc_usable_size(const void *p);
  *  pointer). */
 RC_API rc_heap *rc_heap_of_block(const void *p);
 /** Block size of the size class serving n bytes (n rounded up to a class;
- *  16 for 0), or n itself above RC_SMALL_MAX. */
+ *  16 for 0), or n itself above RC_SMALL_MAX (a large block may get a few
+ *  bytes more, rounded to 16 outside debug mode: rc_usable_size tells; n is
+ *  what every mode gives at least). */
 RC_API size_t rc_good_size(size_t n);
 
 /* ---- Statistics ------------------------------------------------------- */
