@@ -357,6 +357,7 @@ static bool defer(rc_objstate *st, void *o) {
         rc__gc_detach_dying(st->heap, o); /* the head's links are ours now; counted at the free */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
+        g->next = NULL; /* no tags: destroy and free (see defer_unfinalized) */
         st->pending_gc = g;
         st->drain_depth = 1;
         return true;
@@ -368,8 +369,9 @@ static bool defer(rc_objstate *st, void *o) {
     return true;
 }
 
-/* Entries of the array that still need step 1 (finalizer, weakrefs) are
- * tagged in the pointer's low bits (objects are 8-byte aligned). */
+/* Entries that still need step 1 (finalizer, weakrefs) are tagged: on the
+ * array in the pointer's low bits (objects are 8-byte aligned), on the GC
+ * chain in the head's `next`, which the chain does not use. */
 #define RC_PENDING_UNFINALIZED ((uintptr_t)1)
 #define RC_PENDING_RETRACK ((uintptr_t)2) /* was tracked: track it again first */
 #define RC_PENDING_TAGS ((uintptr_t)3)
@@ -381,21 +383,36 @@ static bool defer(rc_objstate *st, void *o) {
  * wraps the finalizer).  Its count stays 0 meanwhile (rc_weakref_get sees
  * no target), and a container leaves its generation, so that no collection
  * meets it; it is tracked again (in generation 0) before its finalizer
- * runs.  false if there is no room. */
+ * runs.  A container goes on the GC chain, which cannot fail; false if
+ * another object finds no room on the array. */
 static bool defer_unfinalized(rc_objstate *st, void *o) {
-    if (!pending_reserve(st))
-        return false;
     uintptr_t tags = RC_PENDING_UNFINALIZED;
-    if (rc_info(o) & RC_OF_TRACKED) {
-        rc__gc_detach_dying(st->heap, o);
-        tags |= RC_PENDING_RETRACK;
+    if (rc_info(o) & RC_OF_GC) {
+        if (rc_info(o) & RC_OF_TRACKED) {
+            rc__gc_detach_dying(st->heap, o);
+            tags |= RC_PENDING_RETRACK;
+        }
+        rc_gchead *g = RC_GCHEAD(o);
+        g->prev = st->pending_gc;
+        g->next = (rc_gchead *)tags;
+        st->pending_gc = g;
+    } else {
+        if (!pending_reserve(st))
+            return false;
+        st->pending[st->npending++] = (void *)((uintptr_t)o | tags);
     }
-    st->pending[st->npending++] = (void *)((uintptr_t)o | tags);
     st->drain_depth = 1;
     return true;
 }
 
 static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsigned tf);
+
+/* The whole death of o, deferred by defer_unfinalized, step 1 on. */
+static void die_deferred(rc_objstate *st, void *o, uintptr_t tags) {
+    if (tags & RC_PENDING_RETRACK)
+        rc__gc_track_untracked(st->heap, o); /* state exists: o was tracked */
+    dealloc_slow(st, o, arena_of_object(o), st->tflags[rc_info(o) & RC_INFO_TYPE_MASK]);
+}
 
 /* Runs at depth 1 (the outermost dealloc), so that what it frees nests
  * from there and defers again past the limit, onto the lists it drains. */
@@ -406,15 +423,16 @@ RC_NOINLINE static void drain(rc_objstate *st) {
             rc_gchead *g = st->pending_gc;
             st->pending_gc = g->prev;
             o = RC_FROM_GCHEAD(g);
+            uintptr_t tags = (uintptr_t)g->next;
+            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's */
+                die_deferred(st, o, tags);
+                continue;
+            }
         } else if (st->npending) {
             o = st->pending[--st->npending];
             uintptr_t tags = (uintptr_t)o & RC_PENDING_TAGS;
-            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's: the whole death, step 1 on */
-                o = (void *)((uintptr_t)o & ~RC_PENDING_TAGS);
-                if (tags & RC_PENDING_RETRACK)
-                    rc__gc_track_untracked(st->heap, o); /* state exists: o was tracked */
-                dealloc_slow(st, o, arena_of_object(o),
-                             st->tflags[rc_info(o) & RC_INFO_TYPE_MASK]);
+            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's */
+                die_deferred(st, (void *)((uintptr_t)o & ~RC_PENDING_TAGS), tags);
                 continue;
             }
         } else {

@@ -9,6 +9,7 @@
  * needed does not depend on them.  Times are printed, not asserted.
  */
 #include "gctest.h"
+#include "../test_hooks.h"
 
 #define MILLION ((size_t)1000000)
 
@@ -191,6 +192,51 @@ static void *fin_chain_thread(void *arg) {
 static void test_deep_chain_dropped_by_finalizers(void) {
     size_t n = gct_scale(MILLION);
     CHECK_EQ(gct_run_on_stack(fin_chain_thread, &n, GCT_SMALL_STACK), 0);
+}
+
+/* The same chain when the heap can give nothing more (a malloc-mode heap on
+ * hooks that refuse every call once the chain is built): the deaths that wait
+ * for their finalizers are chained through the containers' GC heads, not
+ * kept on the growable array, so they never fall back to recursion.  Before,
+ * each link recursed when the array could not be had. */
+static void *fin_chain_nomem_thread(void *arg) {
+    size_t n = *(size_t *)arg;
+    test_hooks th;
+    test_hooks_init(&th, false);
+    rc_heap_config cfg = test_hooked_config(&th, RC_MODE_MALLOC);
+    cfg.on_error = gct_count_error;
+    rc_heap *h = rc_heap_new(&cfg);
+    if (!CHECK_NOT_NULL(h))
+        return NULL;
+    rc_gc_disable(h);
+    gct_reset_counters();
+    tnode *head = tn_new(h, &tfin_type, 0), *cur = head;
+    head->on_finalize = fin_drops_next;
+    for (size_t i = 1; i < n; i++) {
+        tnode *x = tn_new(h, &tfin_type, (long)i);
+        x->on_finalize = fin_drops_next;
+        cur->ref[1] = x; /* steal */
+        cur = x;
+    }
+    th.large.fail_all = th.arena.fail_all = true;
+    rc_decref(head);
+    th.large.fail_all = th.arena.fail_all = false;
+    CHECK_EQ(gct_fin_total, (long)n);
+    size_t loops = n / 100;
+    CHECK_EQ(rc_live_objects(h), loops);
+    CHECK_EQ(rc_gc_collect(h, 2), (intptr_t)loops);
+    CHECK_EQ(rc_live_objects(h), 0);
+    CHECK_EQ(gct_heap_errors, 0);
+    rc_heap_destroy(h);
+    CHECK_EQ(th.nlive, 0);
+    CHECK_EQ(th.mismatches, 0);
+    test_hooks_fini(&th);
+    return NULL;
+}
+
+static void test_deep_chain_dropped_by_finalizers_without_memory(void) {
+    size_t n = 20000; /* 4x what recursion took to overflow the small stack */
+    CHECK_EQ(gct_run_on_stack(fin_chain_nomem_thread, &n, GCT_SMALL_STACK), 0);
 }
 
 /* The same chain hanging from a garbage self-loop: the collection runs the
@@ -775,6 +821,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_deep_reachable_chain);
     RUN_TEST(test_deep_cycle);
     RUN_TEST(test_deep_chain_dropped_by_finalizers);
+    RUN_TEST(test_deep_chain_dropped_by_finalizers_without_memory);
     RUN_TEST(test_deep_chain_dropped_by_finalizers_in_collection);
     RUN_TEST(test_deep_chain_dropped_by_weakref_callbacks);
     RUN_TEST(test_tree_of_cycles);
