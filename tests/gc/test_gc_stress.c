@@ -166,11 +166,9 @@ static void fin_drops_next(tnode *self) {
     rc_decref(next);
 }
 
-static void *fin_chain_thread(void *arg) {
-    size_t n = *(size_t *)arg;
-    rc_heap *h = gct_heap();
-    rc_gc_disable(h);
-    gct_reset_counters();
+/* n nodes with finalizers, each holding the next in ref[1], whose
+ * finalizers drop that reference (fin_drops_next); returns the first. */
+static tnode *fin_chain_new(rc_heap *h, size_t n) {
     tnode *head = tn_new(h, &tfin_type, 0), *cur = head;
     head->on_finalize = fin_drops_next;
     for (size_t i = 1; i < n; i++) {
@@ -179,6 +177,15 @@ static void *fin_chain_thread(void *arg) {
         cur->ref[1] = x; /* steal */
         cur = x;
     }
+    return head;
+}
+
+static void *fin_chain_thread(void *arg) {
+    size_t n = *(size_t *)arg;
+    rc_heap *h = gct_heap();
+    rc_gc_disable(h);
+    gct_reset_counters();
+    tnode *head = fin_chain_new(h, n);
     rc_decref(head);
     CHECK_EQ(gct_fin_total, (long)n);
     size_t loops = n / 100;
@@ -210,14 +217,7 @@ static void *fin_chain_nomem_thread(void *arg) {
         return NULL;
     rc_gc_disable(h);
     gct_reset_counters();
-    tnode *head = tn_new(h, &tfin_type, 0), *cur = head;
-    head->on_finalize = fin_drops_next;
-    for (size_t i = 1; i < n; i++) {
-        tnode *x = tn_new(h, &tfin_type, (long)i);
-        x->on_finalize = fin_drops_next;
-        cur->ref[1] = x; /* steal */
-        cur = x;
-    }
+    tnode *head = fin_chain_new(h, n);
     th.large.fail_all = th.arena.fail_all = true;
     rc_decref(head);
     th.large.fail_all = th.arena.fail_all = false;
