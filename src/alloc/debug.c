@@ -94,6 +94,12 @@ rc_heap *rc__debug_large_owner(const void *p) {
     return L && L->heap->mode == RC_MODE_DEBUG ? L->heap : NULL;
 }
 
+/* Does p's header check out, live or dead? */
+static bool hdr_intact(const void *p, const rc_debug_hdr *hdr) {
+    uint64_t c = debug_check(p, hdr->serial, hdr->size);
+    return hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD);
+}
+
 /* Does p carry a debug header (live or dead) in a large block?  Used for
  * pointers outside every arena. */
 bool rc__debug_owns(const void *p) {
@@ -101,8 +107,7 @@ bool rc__debug_owns(const void *p) {
     if (!h)
         return false;
     rc_debug_hdr *hdr = hdr_of(p);
-    uint64_t c = debug_check(p, hdr->serial, hdr->size);
-    return hdr->heap == h && (hdr->check == (c ^ STATE_LIVE) || hdr->check == (c ^ STATE_DEAD));
+    return hdr->heap == h && hdr_intact(p, hdr);
 }
 
 /* Could p, in arena a, be a debug block: does its raw block start a block
@@ -218,33 +223,41 @@ void rc__debug_free(rc_heap *h, void *p) {
     h->q_len++;
 }
 
-/* rc_free_sized on a debug heap: the block must be h's and n the size it was
- * asked with (rc_malloc(h, 0) asked for 1 byte; 0 is accepted too). */
-/* For a p that rc_heap_of_block says is h's: is p, out of every arena, where
- * the large-block layer's block starts, in front of the debug header (the
- * debug allocator's pointer, not the caller's)?  Then it is reported.  (Its
- * large-block header is asked, not rc__debug_large_owner, which would read
- * in front of the block.) */
-static bool large_not_block(rc_heap *h, const void *p) {
-    if (rc_arena_map_lookup(p) || !rc__large_header(p))
+/* L, found in front of p by rc__large_header: is it a debug heap's?  Then
+ * p is where the large-block layer's block starts, in front of the debug
+ * header (the debug allocator's pointer, not one the caller holds), and it
+ * is reported to that heap. */
+bool rc__debug_large_raw(const rc_large *L, const void *p) {
+    if (L->heap->mode != RC_MODE_DEBUG)
         return false;
-    report_not_block(h, p);
+    report_not_block(L->heap, p);
     return true;
 }
 
-void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
+/* validate() for a call that names the heap (rc_free_sized, rc_realloc,
+ * `fn`): p must be a block of h's, and the start of one. */
+static rc_debug_hdr *validate_in(rc_heap *h, const void *p, const char *fn) {
     rc_heap *owner = rc_heap_of_block(p);
-    if (!owner) {
-        rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "rc_free_sized given a pointer not allocated by rcgc");
-        return;
-    }
     if (owner != h) {
-        rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_free_sized given a heap that does not own the block");
-        return;
+        char what[96];
+        snprintf(what, sizeof what, owner ? "%s given a heap that does not own the block"
+                                          : "%s given a pointer not allocated by rcgc", fn);
+        rc__report(h, owner ? RC_ERR_WRONG_HEAP : RC_ERR_FOREIGN, p, 0, 0, what);
+        return NULL;
     }
-    if (large_not_block(h, p))
-        return;
-    rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
+    bool in_arena = rc_arena_map_lookup(p) != NULL;
+    if (!in_arena) { /* (its large header is asked: the debug one may not be there) */
+        rc_large *L = rc__large_header(p);
+        if (L && rc__debug_large_raw(L, p))
+            return NULL;
+    }
+    return validate(in_arena ? h : NULL, p);
+}
+
+/* rc_free_sized on a debug heap: the block must be h's and n the size it was
+ * asked with (rc_malloc(h, 0) asked for 1 byte; 0 is accepted too). */
+void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
+    rc_debug_hdr *hdr = validate_in(h, p, "rc_free_sized");
     if (!hdr)
         return;
     if (n != hdr->size && !(n == 0 && hdr->size == 1)) {
@@ -257,18 +270,7 @@ void rc__debug_free_sized(rc_heap *h, void *p, size_t n) {
 }
 
 void *rc__debug_realloc(rc_heap *h, void *p, size_t n) {
-    rc_heap *owner = rc_heap_of_block(p);
-    if (!owner) {
-        rc__report(h, RC_ERR_FOREIGN, p, 0, 0, "rc_realloc given a pointer not allocated by rcgc");
-        return NULL;
-    }
-    if (owner != h) {
-        rc__report(h, RC_ERR_WRONG_HEAP, p, 0, 0, "rc_realloc given a heap that does not own the block");
-        return NULL;
-    }
-    if (large_not_block(h, p))
-        return NULL;
-    rc_debug_hdr *hdr = validate(rc_arena_map_lookup(p) ? h : NULL, p);
+    rc_debug_hdr *hdr = validate_in(h, p, "rc_realloc");
     if (!hdr)
         return NULL;
     /* always move: the old address becomes invalid at once, as it may in pool mode */
@@ -287,9 +289,7 @@ size_t rc__debug_usable(const void *p) {
             report_not_block(a->heap, p);
             return 0;
         }
-        rc_debug_hdr *hdr = hdr_of(p);
-        uint64_t c = debug_check(p, hdr->serial, hdr->size);
-        if (hdr->check != (c ^ STATE_LIVE) && hdr->check != (c ^ STATE_DEAD)) {
+        if (!hdr_intact(p, hdr_of(p))) {
             rc__report(a->heap, RC_ERR_UNDERRUN, p, 0, 0,
                       "block header overwritten (buffer underrun far before the block)");
             return 0;

@@ -1022,9 +1022,7 @@ static void report_foreign(rc_heap *h, const void *p) {
 static void free_large_or_foreign(void *ptr) {
     rc_large *L = rc__large_header(ptr);
     if (L) {
-        if (L->heap->mode == RC_MODE_DEBUG) /* the raw block, in front of a debug header */
-            rc__report(L->heap, RC_ERR_FOREIGN, ptr, 0, 0, "pointer is not the start of an rcgc block");
-        else
+        if (!rc__debug_large_raw(L, ptr))
             large_free(L->heap, L);
     } else if (rc__debug_large_owner(ptr)) {
         rc__debug_free(NULL, ptr); /* reports to that heap if the debug header is damaged */
@@ -1167,12 +1165,8 @@ size_t rc_usable_size(const void *p) {
         return rc_class_size(pool->cls);
     }
     rc_large *L = rc__large_header(p);
-    if (L && L->heap->mode == RC_MODE_DEBUG) { /* the raw block, in front of a debug header */
-        rc__report(L->heap, RC_ERR_FOREIGN, p, 0, 0, "pointer is not the start of an rcgc block");
-        return 0;
-    }
     if (L)
-        return L->alloc_size - RC_LARGE_HDR;
+        return rc__debug_large_raw(L, p) ? 0 : L->alloc_size - RC_LARGE_HDR;
     if (rc__debug_owns(p))
         return rc__debug_usable(p);
     rc_heap *dh = rc__debug_large_owner(p);

@@ -491,6 +491,9 @@ size_t rc__debug_usable(const void *p);
 bool rc__debug_owns(const void *p);              /* p carries a valid debug header */
 /* The debug heap whose large block starts at p's debug header, or NULL. */
 rc_heap *rc__debug_large_owner(const void *p);
+/* L is the large header in front of p: if its heap is a debug heap, p is a
+ * debug block's raw start, not a user's block: reported, true. */
+bool rc__debug_large_raw(const rc_large *L, const void *p);
 void rc__debug_flush_quarantine(rc_heap *h);
 
 #endif
