@@ -13,7 +13,7 @@
  * Steps 1 and 2 can drop further counts to zero, so deallocation nests.
  * Past RC_DEALLOC_DEPTH levels the object is put on a work list instead (GC
  * objects are chained through their GC head, others pushed on a growable
- * stack; one still to be finalized is pushed on the stack, tagged, and goes
+ * stack; one still to be finalized goes on the same lists, tagged, and
  * through step 1 when its turn comes) and the outermost rc__dealloc drains
  * the list: constant C stack, time linear in the number of objects,
  * whatever the shape.
@@ -336,39 +336,6 @@ RC_INLINE rc_arena *arena_of_object(const void *o) {
     return (rc_arena *)((uintptr_t)o & ~(uintptr_t)(RC_ARENA_SIZE - 1));
 }
 
-/* Room for one more entry on the array of deferred objects; false if it
- * cannot grow. */
-static bool pending_reserve(rc_objstate *st) {
-    if (st->npending == st->pending_cap) {
-        size_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
-        void **p = rc_realloc(st->heap, st->pending, cap * sizeof *p);
-        if (!p)
-            return false;
-        st->pending = p;
-        st->pending_cap = cap;
-    }
-    return true;
-}
-
-/* Put o on the work list; false if there is no room (then the caller frees
- * it at once, recursing). */
-static bool defer(rc_objstate *st, void *o) {
-    if (rc_info(o) & RC_OF_GC) {
-        rc__gc_detach_dying(st->heap, o); /* the head's links are ours now; counted at the free */
-        rc_gchead *g = RC_GCHEAD(o);
-        g->prev = st->pending_gc;
-        g->next = NULL; /* no tags: destroy and free (see defer_unfinalized) */
-        st->pending_gc = g;
-        st->drain_depth = 1;
-        return true;
-    }
-    if (!pending_reserve(st))
-        return false;
-    st->pending[st->npending++] = o;
-    st->drain_depth = 1;
-    return true;
-}
-
 /* Entries that still need step 1 (finalizer, weakrefs) are tagged: on the
  * array in the pointer's low bits (objects are 8-byte aligned), on the GC
  * chain in the head's `next`, which the chain does not use. */
@@ -376,29 +343,36 @@ static bool defer(rc_objstate *st, void *o) {
 #define RC_PENDING_RETRACK ((uintptr_t)2) /* was tracked: track it again first */
 #define RC_PENDING_TAGS ((uintptr_t)3)
 
-/* Put o, whose finalizer or weakrefs are still to run, on the work list:
- * step 1 nests too (a finalizer or weakref callback that drops the next
- * link, as `def __del__(self): self.next = None` does), so past the limit
- * it waits for the outermost dealloc with the rest (CPython's trashcan also
- * wraps the finalizer).  Its count stays 0 meanwhile (rc_weakref_get sees
- * no target), and a container leaves its generation, so that no collection
- * meets it; it is tracked again (in generation 0) before its finalizer
- * runs.  A container goes on the GC chain, which cannot fail; false if
- * another object finds no room on the array. */
-static bool defer_unfinalized(rc_objstate *st, void *o) {
-    uintptr_t tags = RC_PENDING_UNFINALIZED;
+/* Put o on the work list, to be destroyed and freed (tags 0), or, with
+ * RC_PENDING_UNFINALIZED, to go through its whole death: its finalizer or
+ * weakrefs are still to run.  Step 1 nests too (a finalizer or weakref
+ * callback that drops the next link, as `def __del__(self): self.next =
+ * None` does), so past the limit it waits for the outermost dealloc with
+ * the rest (CPython's trashcan also wraps the finalizer).  Its count stays
+ * 0 meanwhile (rc_weakref_get sees no target), and a container leaves its
+ * generation, so that no collection meets it; it is tracked again (in
+ * generation 0) before its finalizer runs.  A container goes on the GC
+ * chain (its head's links are ours once detached), which cannot fail;
+ * false if another object finds no room on the array (then the caller
+ * goes on at once, recursing). */
+static bool defer(rc_objstate *st, void *o, uintptr_t tags) {
     if (rc_info(o) & RC_OF_GC) {
-        if (rc_info(o) & RC_OF_TRACKED) {
-            rc__gc_detach_dying(st->heap, o);
+        if (tags && (rc_info(o) & RC_OF_TRACKED))
             tags |= RC_PENDING_RETRACK;
-        }
+        rc__gc_detach_dying(st->heap, o); /* a death that goes on is counted at the free */
         rc_gchead *g = RC_GCHEAD(o);
         g->prev = st->pending_gc;
         g->next = (rc_gchead *)tags;
         st->pending_gc = g;
     } else {
-        if (!pending_reserve(st))
-            return false;
+        if (st->npending == st->pending_cap) {
+            size_t cap = st->pending_cap ? st->pending_cap * 2 : 256;
+            void **p = rc_realloc(st->heap, st->pending, cap * sizeof *p);
+            if (!p)
+                return false;
+            st->pending = p;
+            st->pending_cap = cap;
+        }
         st->pending[st->npending++] = (void *)((uintptr_t)o | tags);
     }
     st->drain_depth = 1;
@@ -407,7 +381,7 @@ static bool defer_unfinalized(rc_objstate *st, void *o) {
 
 static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsigned tf);
 
-/* The whole death of o, deferred by defer_unfinalized, step 1 on. */
+/* The whole death of o, deferred with RC_PENDING_UNFINALIZED, step 1 on. */
 static void die_deferred(rc_objstate *st, void *o, uintptr_t tags) {
     if (tags & RC_PENDING_RETRACK)
         rc__gc_track_untracked(st->heap, o); /* state exists: o was tracked */
@@ -424,14 +398,14 @@ RC_NOINLINE static void drain(rc_objstate *st) {
             st->pending_gc = g->prev;
             o = RC_FROM_GCHEAD(g);
             uintptr_t tags = (uintptr_t)g->next;
-            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's */
+            if (RC_UNLIKELY(tags)) { /* to die from step 1 */
                 die_deferred(st, o, tags);
                 continue;
             }
         } else if (st->npending) {
             o = st->pending[--st->npending];
             uintptr_t tags = (uintptr_t)o & RC_PENDING_TAGS;
-            if (RC_UNLIKELY(tags)) { /* defer_unfinalized's */
+            if (RC_UNLIKELY(tags)) { /* to die from step 1 */
                 die_deferred(st, (void *)((uintptr_t)o & ~RC_PENDING_TAGS), tags);
                 continue;
             }
@@ -514,7 +488,7 @@ RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsi
     hd->refcnt = 0; /* finalize_or_resurrect tells a resurrection by it */
     uint32_t info = hd->info;
     if (((tf & RC_TF_FINALIZE) && !(info & RC_OF_FINALIZED)) || (info & RC_OF_WEAKREFD)) {
-        if (st->depth >= RC_DEALLOC_DEPTH && defer_unfinalized(st, o))
+        if (st->depth >= RC_DEALLOC_DEPTH && defer(st, o, RC_PENDING_UNFINALIZED))
             return;
         st->depth++; /* what the finalizer and callbacks free nests under o */
         finalize_or_resurrect(o);
@@ -530,7 +504,7 @@ RC_NOINLINE static void dealloc_slow(rc_objstate *st, void *o, rc_arena *a, unsi
         drain_if_outermost(st);
         return;
     }
-    if (st->depth >= RC_DEALLOC_DEPTH && defer(st, o))
+    if (st->depth >= RC_DEALLOC_DEPTH && defer(st, o, 0))
         return;
     dealloc_container(st, o, a);
 }
