@@ -44,14 +44,15 @@ static uint64_t hash_int64(int64_t v) {
     return signed_hash(mag % NUM_MOD, neg);
 }
 
+/* The hash of a double that is not a NaN. */
 static uint64_t hash_double(double x) {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
     bool neg = (bits >> 63) != 0;
     int bexp = (int)((bits >> 52) & 0x7FF);
     uint64_t frac = bits & (((uint64_t)1 << 52) - 1);
-    if (bexp == 0x7FF) /* infinity or NaN */
-        return frac ? 0 : signed_hash(NUM_INF_HASH, neg); /* (a NaN: see float_hash) */
+    if (bexp == 0x7FF) /* infinity: a NaN never comes here (float_hash) */
+        return signed_hash(NUM_INF_HASH, neg);
     /* |x| = mant * 2^e exactly, mant < 2^53 < P */
     uint64_t mant;
     int e;
