@@ -240,17 +240,17 @@ static void show_size_classes(rc_heap *h)
     {
         size_t payload = 0;
 
-        for (size_t i = 0; i < NREQ; i++)
-            if (blocks[i] != NULL && requests[i] > RC_SMALL_MAX)
-                payload += rc_usable_size(blocks[i]);
+        for (size_t i = 0; i < NREQ; i++) {
+            if (blocks[i] == NULL || requests[i] <= RC_SMALL_MAX)
+                continue;
+            payload += rc_usable_size(blocks[i]);
+            CLAIM(arena_base(blocks[i]) != first_arena,
+                  "the large block of %zu bytes lies inside the pool arena", requests[i]);
+        }
         CLAIM(s.large_bytes > payload,
               "the large blocks hold %zu bytes, no more than their %zu usable bytes: no headers",
               s.large_bytes, payload);
     }
-    for (size_t i = 0; i < NREQ; i++)
-        if (blocks[i] != NULL && requests[i] > RC_SMALL_MAX)
-            CLAIM(arena_base(blocks[i]) != first_arena,
-                  "the large block of %zu bytes lies inside the pool arena", requests[i]);
 
     printf("\nThe heap's own table, from rc_heap_print_stats():\n\n");
     fflush(stdout);
