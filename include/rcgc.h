@@ -2,6 +2,7 @@
  * rcgc.h — the whole public API of rcgc in one include.
  *
  * Layers, bottom up (each header includes the ones it builds on):
+ *   rcgc/version.h  the version of the headers and of the library
  *   rcgc/heap.h     private heaps and the small-object pool allocator
  *   rcgc/object.h   object headers, type descriptors, reference counting
  *   rcgc/gc.h       the generational cycle collector (the gc module's API)
@@ -12,6 +13,7 @@
 #ifndef RCGC_H
 #define RCGC_H
 
+#include "rcgc/version.h"
 #include "rcgc/heap.h"
 #include "rcgc/object.h"
 #include "rcgc/gc.h"

@@ -674,6 +674,23 @@ static void battery(rc_alloc_mode mode) {
     rc_heap_destroy(h);
 }
 
+/* The library reports the version its headers give, in both forms, and the
+ * string spells out the three numbers. */
+static void test_version(void) {
+    CHECK_NOT_NULL(rc_version());
+    CHECK_MSG(strcmp(rc_version(), RCGC_VERSION_STRING) == 0, "rc_version() %s, headers %s",
+              rc_version(), RCGC_VERSION_STRING);
+    CHECK_EQ(rc_version_number(), RCGC_VERSION_NUMBER);
+    char spelled[32];
+    snprintf(spelled, sizeof spelled, "%d.%d.%d", RCGC_VERSION_MAJOR, RCGC_VERSION_MINOR,
+             RCGC_VERSION_PATCH);
+    CHECK_MSG(strcmp(spelled, RCGC_VERSION_STRING) == 0, "RCGC_VERSION_STRING %s, numbers %s",
+              RCGC_VERSION_STRING, spelled);
+    CHECK_EQ(RCGC_VERSION_NUMBER,
+             RCGC_VERSION_MAJOR * 10000 + RCGC_VERSION_MINOR * 100 + RCGC_VERSION_PATCH);
+    CHECK(RCGC_VERSION_MINOR < 100 && RCGC_VERSION_PATCH < 100); /* the number stays unambiguous */
+}
+
 static void test_battery_pool(void) { battery(RC_MODE_POOL); }
 static void test_battery_malloc(void) { battery(RC_MODE_MALLOC); }
 static void test_battery_debug(void) { battery(RC_MODE_DEBUG); }
@@ -699,5 +716,6 @@ int main(int argc, char **argv) {
     RUN_TEST(test_battery_pool);
     RUN_TEST(test_battery_malloc);
     RUN_TEST(test_battery_debug);
+    RUN_TEST(test_version);
     return check_summary();
 }

@@ -36,15 +36,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rcgc/version.h" /* RC_API */
+
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/** Marks the library's exported functions (everything else is hidden). */
-#if defined(__GNUC__)
-#define RC_API __attribute__((visibility("default")))
-#else
-#define RC_API
 #endif
 
 /* ---- Constants -------------------------------------------------------- */

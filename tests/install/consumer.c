@@ -36,6 +36,13 @@ int main(void) {
         return 1;
     }
 
+    /* version.h: the installed library is the one the headers describe */
+    expect(strcmp(rc_version(), RCGC_VERSION_STRING) == 0 && rc_version_number() == RCGC_VERSION_NUMBER,
+           "rc_version() matches the installed headers");
+#ifdef EXPECT_VERSION
+    expect(strcmp(RCGC_VERSION_STRING, EXPECT_VERSION) == 0, "the headers' version is the package's");
+#endif
+
     /* heap.h: a small block and a large one */
     char *small = rc_malloc(h, 40);
     char *large = rc_malloc(h, 4000);

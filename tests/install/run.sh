@@ -42,7 +42,7 @@ for f in librcgc.a librcgc.so; do [ -e "$LIBDIR/$f" ] || fail "$f not installed"
 
 # Each header alone, in the order a user might include it first.
 CXX=$(command -v c++ || command -v g++ || command -v clang++ || true)
-for hdr in rcgc.h rcgc/heap.h rcgc/object.h rcgc/gc.h rcgc/weakref.h rcgc/types.h; do
+for hdr in rcgc.h rcgc/version.h rcgc/heap.h rcgc/object.h rcgc/gc.h rcgc/weakref.h rcgc/types.h; do
     [ -f "$INCDIR/$hdr" ] || fail "$hdr not installed"
     echo "#include <$hdr>" | "$CC" -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only \
         $(pkg-config --cflags rcgc) -x c - || fail "$hdr does not compile alone as C11"
@@ -53,8 +53,8 @@ for hdr in rcgc.h rcgc/heap.h rcgc/object.h rcgc/gc.h rcgc/weakref.h rcgc/types.
 done
 
 # shellcheck disable=SC2046  # pkg-config output is meant to be split
-"$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags rcgc) "$SRC/tests/install/consumer.c" \
-    $(pkg-config --libs rcgc) -o "$TMP/consumer_shared" || fail "building against the shared library"
+"$CC" -std=c11 -Wall -Wextra -Werror "-DEXPECT_VERSION=\"$VERSION\"" $(pkg-config --cflags rcgc) \
+    "$SRC/tests/install/consumer.c" $(pkg-config --libs rcgc) -o "$TMP/consumer_shared" || fail "building against the shared library"
 # ldd's output is captured first: with pipefail, `ldd | grep -q` fails at
 # random when grep exits at the first match and ldd dies of SIGPIPE.
 libs=$(ldd "$TMP/consumer_shared" 2>/dev/null || true)
