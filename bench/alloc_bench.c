@@ -13,6 +13,15 @@
  *              system  malloc/free: glibc, or whatever LD_PRELOAD puts first
  *                      (that is how bench/run.sh measures jemalloc, mimalloc
  *                      and tcmalloc: the same binary, the same loop)
+ *              pymalloc  CPython's small-object allocator, PyObject_Malloc/
+ *                      PyObject_Free, from the libpython shared library
+ *                      (BENCH_PYTHON_LIB, else the first libpython3.1x.so.1.0
+ *                      found), loaded at run time and called through
+ *                      function pointers, as a PLT call is; the design rcgc's
+ *                      pools follow (obmalloc.c).  No --threads (it needs the
+ *                      GIL) and no sized free.  Exits 5 ("nolib") when no
+ *                      libpython can be loaded.  Its peak_rss_kib includes
+ *                      the library's own pages; heap_kib does not.
  *   WORKLOAD   churn    keep W live blocks; each step frees a random one and
  *                       allocates a new one of random size 8..512
  *              fixed32  allocate 32 bytes and free them at once, repeatedly
@@ -87,6 +96,10 @@ typedef struct bench_input {
 static void (*bench_free_sized)(void *, size_t);
 static void (*bench_sdallocx)(void *, size_t, int);
 
+/* CPython's allocator, found at start-up (allocator pymalloc). */
+static void *(*bench_py_malloc)(size_t);
+static void (*bench_py_free)(void *);
+
 static _Noreturn void bench_oom(size_t n)
 {
     fprintf(stderr, "alloc_bench: allocation of %zu bytes failed\n", n);
@@ -104,6 +117,15 @@ static _Noreturn void bench_oom(size_t n)
 #undef BENCH_ALLOC
 #undef BENCH_FREE
 #undef BENCH_FREE_SIZED
+
+/* CPython's: no sized free. */
+#define BENCH_SUFFIX pymalloc
+#define BENCH_ALLOC(heap, n) ((void)(heap), bench_py_malloc(n))
+#define BENCH_FREE(heap, p) ((void)(heap), bench_py_free(p))
+#include "alloc_bench_loops.h"
+#undef BENCH_SUFFIX
+#undef BENCH_ALLOC
+#undef BENCH_FREE
 
 #define BENCH_SUFFIX system
 #define BENCH_ALLOC(heap, n) ((void)(heap), malloc(n))
@@ -259,6 +281,49 @@ static const char *find_sized_free(void)
     return NULL;
 }
 
+/* Load CPython's allocator for allocator pymalloc: the library named by
+ * BENCH_PYTHON_LIB, else the newest libpython3 found.  Python 3.12 moved
+ * pymalloc's state into the interpreter, so from 3.12 on the interpreter
+ * is initialised first (before the baseline RSS is taken); up to 3.11 the
+ * allocator works without it.  The library's file name, or NULL. */
+static const char *load_pymalloc(void)
+{
+    static const char *const names[] = {"libpython3.14.so.1.0", "libpython3.13.so.1.0",
+                                        "libpython3.12.so.1.0", "libpython3.11.so.1.0",
+                                        "libpython3.10.so.1.0", "libpython3.9.so.1.0"};
+    const char *env = getenv("BENCH_PYTHON_LIB");
+    void *lib = NULL;
+    const char *name = NULL;
+    if (env && *env) {
+        lib = dlopen(env, RTLD_NOW | RTLD_LOCAL);
+        name = env;
+    } else {
+        for (size_t i = 0; lib == NULL && i < sizeof names / sizeof names[0]; i++)
+            lib = dlopen(name = names[i], RTLD_NOW | RTLD_LOCAL);
+    }
+    if (lib == NULL)
+        return NULL;
+    void *m = dlsym(lib, "PyObject_Malloc"), *f = dlsym(lib, "PyObject_Free");
+    void *version = dlsym(lib, "Py_GetVersion"), *init = dlsym(lib, "Py_InitializeEx");
+    if (m == NULL || f == NULL || version == NULL || init == NULL)
+        return NULL;
+    /* POSIX: a data pointer from dlsym converts to a function pointer */
+    memcpy(&bench_py_malloc, &m, sizeof m);
+    memcpy(&bench_py_free, &f, sizeof f);
+    const char *(*get_version)(void);
+    memcpy(&get_version, &version, sizeof version);
+    unsigned major = 0, minor = 0;
+    if (sscanf(get_version(), "%u.%u", &major, &minor) != 2)
+        return NULL;
+    if (major > 3 || (major == 3 && minor >= 12)) {
+        void (*initialize)(int);
+        memcpy(&initialize, &init, sizeof init);
+        initialize(0); /* 0: no signal handlers */
+    }
+    const char *slash = strrchr(name, '/');
+    return slash ? slash + 1 : name;
+}
+
 static size_t parse_size(const char *opt, const char *s)
 {
     char *end = NULL;
@@ -274,14 +339,17 @@ static size_t parse_size(const char *opt, const char *s)
 static _Noreturn void usage(void)
 {
     fprintf(stderr,
-            "usage: alloc_bench rcgc|system|none churn|fixed32|refill"
+            "usage: alloc_bench rcgc|system|pymalloc|none churn|fixed32|refill"
             " [--live W] [--steps N] [--seed S] [--sized] [--threads T]\n");
     exit(2);
 }
 
-/* Call the rcgc or the system instance of a loop (the branch is outside it),
- * with the caller's `use_rcgc` and `heap`. */
-#define RUN(fn, ...) (use_rcgc ? fn##rcgc(heap, __VA_ARGS__) : fn##system(heap, __VA_ARGS__))
+/* Call the rcgc, pymalloc or system instance of a loop (the branch is
+ * outside it), with the caller's `use_rcgc`, `use_pymalloc` and `heap`. */
+#define RUN(fn, ...)                                                                              \
+    (use_rcgc       ? fn##rcgc(heap, __VA_ARGS__)                                                 \
+     : use_pymalloc ? fn##pymalloc(heap, __VA_ARGS__)                                             \
+                    : fn##system(heap, __VA_ARGS__))
 /* The same for the sized loops, which have a third instance (sdallocx). */
 #define RUN_SIZED(fn, ...)                                                                        \
     (use_rcgc ? fn##rcgc(heap, __VA_ARGS__)                                                       \
@@ -319,6 +387,7 @@ static void *bench_thread_main(void *arg)
 {
     bench_thread *t = arg;
     const int use_rcgc = t->use_rcgc;
+    const int use_pymalloc = 0; /* refused with --threads */
     bench_input in = {0};
     if (t->wl == WL_CHURN && !t->compute)
         make_churn_input(&in, t->live, t->steps, t->seed, 0);
@@ -403,14 +472,14 @@ int main(int argc, char **argv)
         usage();
     const char *alloc_name = argv[1];
     const char *wl_name = argv[2];
-    int use_rcgc, compute = 0;
+    int use_rcgc = 0, use_pymalloc = 0, compute = 0;
     if (strcmp(alloc_name, "rcgc") == 0)
         use_rcgc = 1;
-    else if (strcmp(alloc_name, "system") == 0)
-        use_rcgc = 0;
+    else if (strcmp(alloc_name, "pymalloc") == 0)
+        use_pymalloc = 1;
     else if (strcmp(alloc_name, "none") == 0)
-        use_rcgc = 0, compute = 1;
-    else
+        compute = 1;
+    else if (strcmp(alloc_name, "system") != 0)
         usage();
 
     enum workload wl;
@@ -459,6 +528,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (threads != 0) {
+        if (use_pymalloc) {
+            fprintf(stderr, "alloc_bench: pymalloc needs the GIL: no --threads\n");
+            return 2;
+        }
         if (threads > 64 || wl == WL_REFILL || sized) {
             fprintf(stderr, "alloc_bench: --threads takes 1..64, for churn and fixed32 without --sized\n");
             return 2;
@@ -472,11 +545,16 @@ int main(int argc, char **argv)
             fprintf(stderr, "alloc_bench: --sized is for churn and fixed32\n");
             return 2;
         }
-        sized_name = use_rcgc ? "rc_free_sized" : find_sized_free();
+        sized_name = use_rcgc ? "rc_free_sized" : use_pymalloc ? NULL : find_sized_free();
         if (sized_name == NULL) {
             printf("nosized alloc=%s malloc_lib=%s: no sized free\n", alloc_name, malloc_provider());
             return 4;
         }
+    }
+    const char *lib_name = malloc_provider();
+    if (use_pymalloc && (lib_name = load_pymalloc()) == NULL) {
+        printf("nolib alloc=pymalloc: no libpython3 could be loaded (BENCH_PYTHON_LIB)\n");
+        return 5;
     }
 
     /* Inputs, generated before anything is timed and identical for every
@@ -585,6 +663,6 @@ int main(int argc, char **argv)
             printf(" arenas_after_free=%ld arenas_after_free_last=%ld arenas_high_water=%ld",
                    arenas_after_free, arenas_after_free_last, arenas_high_water);
     }
-    printf(" sized_free=%s malloc_lib=%s\n", sized_name, malloc_provider());
+    printf(" sized_free=%s malloc_lib=%s\n", sized_name, lib_name);
     return 0;
 }

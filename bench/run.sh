@@ -6,7 +6,9 @@
 #
 # Allocators: rcgc (private heap, RC_MODE_POOL) and glibc always; jemalloc,
 # mimalloc and tcmalloc when their shared libraries are installed, measured
-# by running the same "system" binary under LD_PRELOAD.  A missing peer is
+# by running the same "system" binary under LD_PRELOAD; CPython's pymalloc
+# (PyObject_Malloc, from libpython loaded at run time) when a libpython3 is
+# installed (Debian: libpython3-dev or libpython3.11).  A missing peer is
 # listed as "not installed"; a failing peer is listed as failed; neither makes
 # this script fail.  It exits non-zero only if an rcgc or glibc run fails.
 #
@@ -22,8 +24,9 @@
 # tc_free_sized); an allocator without one (glibc 2.36) is listed as
 # "no sized free".  The plain rows stay: they are the rc_free figures.
 #   BENCH_CPU=N         pin every run to CPU N with taskset
-#   BENCH_JEMALLOC / BENCH_MIMALLOC / BENCH_TCMALLOC = path to a .so to use
-#                       instead of the one found, or "none" to skip it
+#   BENCH_JEMALLOC / BENCH_MIMALLOC / BENCH_TCMALLOC / BENCH_PYTHON_LIB =
+#                       path to a .so to use instead of the one found, or
+#                       "none" to skip it
 set -u
 
 BUILD=${1:-build}
@@ -66,6 +69,14 @@ add_peer jemalloc jemalloc "$(peer_lib jemalloc "${BENCH_JEMALLOC:-}" libjemallo
 add_peer mimalloc mimalloc "$(peer_lib mimalloc "${BENCH_MIMALLOC:-}" libmimalloc.so.2 libmimalloc.so)"
 add_peer tcmalloc tcmalloc "$(peer_lib tcmalloc "${BENCH_TCMALLOC:-}" \
     libtcmalloc_minimal.so.4 libtcmalloc.so.4 libtcmalloc_minimal.so libtcmalloc.so)"
+# CPython's own allocator, whose design rcgc's pools follow: alloc_bench
+# loads libpython itself (BENCH_PYTHON_LIB overrides which), so it is there
+# when a probe run finds one.
+if [ "${BENCH_PYTHON_LIB:-}" != none ] && "$BIN" pymalloc fixed32 --steps 1 >/dev/null 2>&1; then
+    A_NAME+=(pymalloc); A_KIND+=(pymalloc); A_LIB+=(""); A_MARK+=(libpython); A_ENV+=("")
+else
+    MISSING+=(pymalloc)
+fi
 
 # ---- workloads ---------------------------------------------------------------
 
@@ -223,7 +234,8 @@ END {
     print "ns/pair: one allocation plus one free.  spread: (max-min)/median over the runs."
     print "sized free: the row above, freeing with the allocator sized free (rc_free_sized,"
     print "sdallocx, mi_free_size, tc_free_sized); its vs rcgc compares with rc_free_sized."
-    print "peak RSS: getrusage ru_maxrss of the whole process (baseline included)."
+    print "peak RSS: getrusage ru_maxrss of the whole process (baseline included;"
+    print "pymalloc: libpython loaded too, some 3.5 MiB of it resident, so compare its heap)."
     print "heap: growth of the process peak RSS (VmHWM) during the workload, i.e. over"
     print "its state with the inputs generated and nothing allocated yet."
     print "vs rcgc: allocator time / rcgc time (>1: rcgc faster)."
