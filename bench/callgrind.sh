@@ -23,7 +23,7 @@
 # are counted: input generation, the churn fill and clean-up are excluded
 # with --collect-atstart=no --toggle-collect=loop_*.  Allocators: rcgc and
 # glibc; set CALLGRIND_PEERS=1 to add jemalloc/mimalloc/tcmalloc (LD_PRELOAD)
-# when installed.  The callgrind output files are kept in
+# and CPython's pymalloc (libpython, loaded by alloc_bench) when installed.  The callgrind output files are kept in
 # BUILD_DIR/bench/callgrind/ for callgrind_annotate.
 set -u
 
@@ -97,6 +97,11 @@ if [ "${CALLGRIND_PEERS:-0}" = 1 ]; then
             echo "callgrind.sh: ${peer%%:*} not installed, skipped" >&2
         fi
     done
+    if "$BIN" pymalloc fixed32 --steps 1 >/dev/null 2>&1; then
+        NAMES+=(pymalloc); KINDS+=(pymalloc); LIBS+=("")
+    else
+        echo "callgrind.sh: pymalloc (libpython3) not installed, skipped" >&2
+    fi
 fi
 
 status=0
