@@ -11,9 +11,10 @@
  *
  * 2^21 words of 64 bits: 16 MiB of zero pages in .bss, of which a page is
  * touched per 32 GiB of address space where arenas actually live (one or two
- * pages in a typical process).  A lookup is a single load whose address is
- * computed from the pointer, so the CPU can read the arena header (at the
- * aligned address) in parallel, under a correctly predicted branch.
+ * pages in a typical process); with 32-bit pointers, 64 words cover all of
+ * the address space.  A lookup is a single load whose address is computed
+ * from the pointer, so the CPU can read the arena header (at the aligned
+ * address) in parallel, under a correctly predicted branch.
  *
  * It changes only when an arena is mapped or unmapped (once per MiB of heap
  * growth) by an atomic OR or AND on the word, so heaps never wait on each
@@ -28,7 +29,7 @@ __attribute__((visibility("hidden"))) _Atomic uint64_t rc__arena_bits[RC_MAP_WOR
 
 bool rc__arena_map_set(void *base) {
     uintptr_t a = (uintptr_t)base;
-    if (a >> RC_MAP_ADDRESS_BITS)
+    if ((uint64_t)a >> RC_MAP_ADDRESS_BITS)
         return false; /* beyond the address space the map covers */
     atomic_fetch_or_explicit(&rc__arena_bits[a >> (RC_ARENA_SHIFT + 6)],
                              (uint64_t)1 << ((a >> RC_ARENA_SHIFT) & 63), memory_order_release);
@@ -63,8 +64,13 @@ void rc__arena_map_clear(void *base) {
 #define LMAP_PAGE_SHIFT 12
 #define LMAP_SLOT_SHIFT 30
 /* 48 bits, one more than the arena map: large blocks come from malloc,
- * which on some 48-bit systems (arm64) hands out addresses above 2^47. */
+ * which on some 48-bit systems (arm64) hands out addresses above 2^47.
+ * With 32-bit pointers, the whole address space: 4 slots. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
 #define LMAP_ADDRESS_BITS 48
+#else
+#define LMAP_ADDRESS_BITS 32
+#endif
 #define LMAP_SLOTS ((size_t)1 << (LMAP_ADDRESS_BITS - LMAP_SLOT_SHIFT))
 #define LMAP_COUNTERS ((size_t)1 << (LMAP_SLOT_SHIFT - LMAP_PAGE_SHIFT))
 
@@ -74,7 +80,7 @@ static lmap_counter *_Atomic lmap_slots[LMAP_SLOTS];
 /* The node covering address a, mapped if `create`; NULL if there is none
  * (or none could be mapped, or a lies beyond the map). */
 static lmap_counter *lmap_node(uintptr_t a, bool create) {
-    if (a >> LMAP_ADDRESS_BITS)
+    if ((uint64_t)a >> LMAP_ADDRESS_BITS)
         return NULL;
     lmap_counter *_Atomic *slot = &lmap_slots[a >> LMAP_SLOT_SHIFT];
     lmap_counter *node = atomic_load_explicit(slot, memory_order_acquire);

@@ -227,9 +227,12 @@ typedef struct rc_debug_hdr {
  * a chain and took a third of the churn loop's time).  Plain heaps only:
  * instrumented heaps never cache. */
 struct rc_cache {
-    /* hot: the first 16 bytes of a 64-byte entry (the heap and its cache
-     * array are 64-byte aligned, so an entry is one cache line) */
-    rc_block *head;  /* LIFO stack of free blocks */
+    /* hot: the first 16 bytes of a 64-byte entry (8 with 4-byte pointers;
+     * the heap and its cache array are 64-byte aligned, so an entry is one
+     * cache line).  The alignment pads the entry to 64 bytes whatever the
+     * size of pointers and size_t (the fields take 56 bytes with 8-byte
+     * ones, 32 with 4-byte ones). */
+    _Alignas(64) rc_block *head;  /* LIFO stack of free blocks */
     intptr_t slack;  /* live - lo: below 0 after a free, the slow path looks */
     /* the slow path's */
     intptr_t lo;     /* max(mark, total - max, 1 if draining and live > 0) */
@@ -240,7 +243,6 @@ struct rc_cache {
     uint32_t draining; /* the heap shrank by half since the class last
                         * emptied: the free that empties it flushes it */
     size_t seen;     /* live at the last visit of the slow path */
-    uint64_t unused_; /* pads the entry to a cache line */
 };
 _Static_assert(RC_CACHE_BYTES / RC_ALIGNMENT <= UINT16_MAX, "cache capacity fits max");
 _Static_assert(sizeof(rc_cache) == 64, "a cache entry is one cache line");
@@ -313,8 +315,15 @@ struct rc_heap {
 
 /* ---- arena_map.c -------------------------------------------------------- */
 /* One bit per arena-aligned MiB of the 47-bit address space: set while an
- * arena of some heap lives there. */
+ * arena of some heap lives there.  With 32-bit pointers the map covers the
+ * whole address space (64 words, not 16 MiB of .bss), so every address is
+ * in range; the range tests shift the address as a uint64_t, since shifting
+ * a 32-bit uintptr_t by 32 is undefined. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
 #define RC_MAP_ADDRESS_BITS 47
+#else
+#define RC_MAP_ADDRESS_BITS 32
+#endif
 #define RC_MAP_WORDS ((size_t)1 << (RC_MAP_ADDRESS_BITS - RC_ARENA_SHIFT - 6))
 /* Marks [base, base + RC_ARENA_SIZE) as an arena; false if base lies beyond
  * the address space the map covers. */

@@ -35,7 +35,7 @@ static _Atomic uintptr_t arena_hint;
  * for arenas the heap must refuse (a kernel with a larger address space
  * honours such hints): those are dropped, and mmap chooses again. */
 static void set_hint(uintptr_t a) {
-    if (a >> RC_MAP_ADDRESS_BITS)
+    if ((uint64_t)a >> RC_MAP_ADDRESS_BITS)
         a = 0;
     atomic_store_explicit(&arena_hint, a, memory_order_relaxed);
 }
