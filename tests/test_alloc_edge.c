@@ -35,6 +35,7 @@
 
 #include <rcgc/heap.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1073,9 +1074,13 @@ static void test_good_size_0_to_600(void) {
 
 /* ---- 9. rc_calloc: overflow, huge, zero, and zeroed reuse ------------------ */
 
+/* The square root of SIZE_MAX + 1 (2^32, or 2^16 with 32-bit size_t): its
+ * square just overflows. */
+#define SIZE_MAX_ROOT ((size_t)1 << (sizeof(size_t) * CHAR_BIT / 2))
+
 static void test_calloc_overflow_and_reuse(void) {
     static const size_t bad[][2] = {
-        {SIZE_MAX, 2}, {2, SIZE_MAX}, {SIZE_MAX / 2 + 1, 2}, {(size_t)1 << 32, (size_t)1 << 32},
+        {SIZE_MAX, 2}, {2, SIZE_MAX}, {SIZE_MAX / 2 + 1, 2}, {SIZE_MAX_ROOT, SIZE_MAX_ROOT},
         {SIZE_MAX, SIZE_MAX}, {SIZE_MAX / 3 + 1, 3}, {1, SIZE_MAX}, {SIZE_MAX, 1},
         {SIZE_MAX / 2 + 1, 1}, {SIZE_MAX / 16, 16}};
     for (size_t m = 0; m < 3; m++) {
