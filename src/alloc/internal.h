@@ -173,6 +173,9 @@ typedef struct rc_large {
     uint64_t check;     /* large_check(p, heap, alloc_size) */
 } rc_large;
 #define RC_LARGE_HDR sizeof(rc_large)
+/* 48 bytes with 8-byte pointers, 32 with 4-byte ones: the payload after it
+ * keeps the hook's 16-byte alignment either way. */
+_Static_assert(RC_LARGE_HDR % RC_ALIGNMENT == 0, "a large block starts 16-byte aligned");
 /* flags: the large-header map could not take this header (a realloc hook
  * moved the block where no node of the map could be mapped): it is not
  * counted there, so it is not uncounted when freed. */
@@ -184,13 +187,18 @@ typedef struct rc_large {
  * there (outside the check) size, serial and check survive, so a double free
  * after the quarantine is still told apart and reported as one. */
 typedef struct rc_debug_hdr {
-    rc_heap *heap;
-    size_t size;      /* bytes the caller asked for */
+    /* Each field takes 8 bytes whatever the size of pointers and size_t, so
+     * the header is 32 bytes (the user's block stays 16-byte aligned) with
+     * its fields at the same offsets on 32-bit targets too. */
+    union { rc_heap *heap; uint64_t heap_word_; };
+    union { size_t size; uint64_t size_word_; }; /* bytes the caller asked for */
     uint64_t serial;
     uint64_t check;   /* debug_check(p, serial, size) ^ state */
 } rc_debug_hdr;
 #define RC_DEBUG_PREFIX (sizeof(rc_debug_hdr) + RC_DEBUG_GUARD_SIZE)
 #define RC_DEBUG_OVERHEAD (RC_DEBUG_PREFIX + RC_DEBUG_GUARD_SIZE)
+/* The raw block is 16-byte aligned, and so must the user's block be. */
+_Static_assert(RC_DEBUG_PREFIX % RC_ALIGNMENT == 0, "a debug block starts 16-byte aligned");
 
 /* A heap's cache of free blocks for one size class, and its share of the
  * heap's shrink detector.
