@@ -965,6 +965,35 @@ static int env_child_main(const char *explicit_mode) {
     return mode;
 }
 
+/* Under an emulator (qemu-user running a build for another architecture,
+ * which this kernel cannot execute), the program is run again through the
+ * emulator: tests/CMakeLists.txt passes ctest's emulator command, words
+ * separated by spaces, in RCGC_TEST_EMULATOR.  Returns only if there is
+ * none. */
+static void exec_self_through_emulator(char *arg) {
+    const char *emulator = getenv("RCGC_TEST_EMULATOR");
+    if (emulator == NULL || *emulator == '\0')
+        return;
+    /* the program's path: the emulator answers for the program it runs */
+    char self[4096];
+    ssize_t len = readlink(self_exe, self, sizeof self - 1);
+    if (len <= 0)
+        _exit(126);
+    self[len] = '\0';
+    char words[1024];
+    snprintf(words, sizeof words, "%s", emulator);
+    char *argv[16];
+    size_t n = 0;
+    for (char *w = strtok(words, " "); w != NULL && n < 12; w = strtok(NULL, " "))
+        argv[n++] = w;
+    argv[n++] = self;
+    argv[n++] = (char *)"--env-child";
+    argv[n++] = arg;
+    argv[n] = NULL;
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
 /* Run this program again with RCGC_MALLOC = value (NULL: unset) and return
  * the mode a heap got there, or -1. */
 static int mode_in_child(const char *value, rc_alloc_mode explicit_mode) {
@@ -980,6 +1009,7 @@ static int mode_in_child(const char *value, rc_alloc_mode explicit_mode) {
             unsetenv("RCGC_MALLOC");
         char arg[16];
         snprintf(arg, sizeof arg, "%d", (int)explicit_mode);
+        exec_self_through_emulator(arg);
         char *argv[] = {(char *)"test_debug", (char *)"--env-child", arg, NULL};
         execv(self_exe, argv);
         _exit(127);
