@@ -559,7 +559,7 @@ static void count_death(void *weakref, void *arg)
 
 static void show_refcount_row(const char *python, const char *c, const void *o, size_t lists)
 {
-    printf("    %-15s %-29s %8" PRIdPTR "   %5zu\n", python, c, rc_refcount(o), lists);
+    printf("    %-15s %-29s %8" PRId64 "   %5zu\n", python, c, rc_refcount(o), lists);
 }
 
 static void chapter_refcounting(void)
@@ -591,19 +591,19 @@ static void chapter_refcounting(void)
     CLAIM(strcmp(repr(a, buf, sizeof buf), "[1, 2, 3]") == 0,
           "rc_fprint shows the list as %s, not [1, 2, 3]", buf);
     CLAIM(rc_refcount(a) == 1 && live_of(h, &rc_list_type) == 1,
-          "a new list should have refcount 1 and be the one list alive: %" PRIdPTR ", %zu",
+          "a new list should have refcount 1 and be the one list alive: %" PRId64 ", %zu",
           rc_refcount(a), live_of(h, &rc_list_type));
 
     b = a;
     rc_incref(b);
     show_refcount_row("b = a", "rc_incref(a)", b, live_of(h, &rc_list_type));
-    CLAIM(rc_refcount(b) == 2, "after b = a the count is %" PRIdPTR ", not 2", rc_refcount(b));
+    CLAIM(rc_refcount(b) == 2, "after b = a the count is %" PRId64 ", not 2", rc_refcount(b));
 
     rc_decref(a);
     a = NULL;
     show_refcount_row("del a", "rc_decref(a)", b, live_of(h, &rc_list_type));
     CLAIM(rc_refcount(b) == 1 && live_of(h, &rc_list_type) == 1,
-          "after del a: refcount %" PRIdPTR " (expected 1), lists alive %zu (expected 1)",
+          "after del a: refcount %" PRId64 " (expected 1), lists alive %zu (expected 1)",
           rc_refcount(b), live_of(h, &rc_list_type));
     got = rc_weakref_get(wr); /* a strong reference, dropped at once */
     CLAIM(got == b && deaths == 0, "before the last rc_decref the weakref should still"
@@ -627,17 +627,17 @@ static void chapter_refcounting(void)
         goto out;
     live = rc_live_objects(h);
     printf("    a = {}; b = {}; a['ref'] = b; b['ref'] = a\n"
-           "      a is %s, refcounts %" PRIdPTR " and %" PRIdPTR ", live objects %zu\n",
+           "      a is %s, refcounts %" PRId64 " and %" PRId64 ", live objects %zu\n",
            repr(a, buf, sizeof buf), rc_refcount(a), rc_refcount(b), live);
     CLAIM(strcmp(buf, "{'ref': {'ref': {...}}}") == 0, "rc_fprint shows the cycle as %s", buf);
     CLAIM(rc_refcount(a) == 2 && rc_refcount(b) == 2,
-          "each dict should be held by its name and by the other dict: counts %" PRIdPTR
-          " and %" PRIdPTR, rc_refcount(a), rc_refcount(b));
+          "each dict should be held by its name and by the other dict: counts %" PRId64
+          " and %" PRId64, rc_refcount(a), rc_refcount(b));
     rc_decref(a);
     rc_decref(b);
     /* Reading the counts is safe only because the dicts leak, as claimed. */
     printf("    del a; del b\n"
-           "      refcounts %" PRIdPTR " and %" PRIdPTR ", live objects %zu, dicts alive %zu\n",
+           "      refcounts %" PRId64 " and %" PRId64 ", live objects %zu, dicts alive %zu\n",
            rc_refcount(a), rc_refcount(b), rc_live_objects(h), live_of(h, &rc_dict_type));
     printf("  Each dict holds the other's count at 1, so neither reaches zero: both are\n"
            "  unreachable and never freed.  Counting alone leaks every cycle.\n");
@@ -645,7 +645,7 @@ static void chapter_refcounting(void)
           "dropping both names should free nothing: live objects %zu -> %zu, dicts alive %zu",
           live, rc_live_objects(h), live_of(h, &rc_dict_type));
     CLAIM(rc_refcount(a) == 1 && rc_refcount(b) == 1,
-          "the leaked dicts should keep count 1 each: %" PRIdPTR " and %" PRIdPTR,
+          "the leaked dicts should keep count 1 each: %" PRId64 " and %" PRId64,
           rc_refcount(a), rc_refcount(b));
 
 out:
@@ -1033,7 +1033,7 @@ static void show_caches(rc_heap *h)
         goto out;
     printf("    %-30s same object: %-3s   immortal: %s\n", "rc_int_new(h, 7) twice",
            yes_no(s1 == s2), yes_no(rc_is_immortal(s1)));
-    printf("    %-30s same object: %-3s   refcounts %" PRIdPTR " and %" PRIdPTR "\n",
+    printf("    %-30s same object: %-3s   refcounts %" PRId64 " and %" PRId64 "\n",
            "rc_int_new(h, 1000) twice", yes_no(b1 == b2), rc_refcount(b1), rc_refcount(b2));
     printf("    %-30s same object: %-3s   immortal: %s\n", "rc_str_literal(h, \"hello\") x2",
            yes_no(t1 == t2), yes_no(rc_is_immortal(t1)));
@@ -1154,12 +1154,12 @@ static void chapter_finalizer(void)
         goto out;
     CLAIM(rc_instance_setattr(a, "name", rc_str_literal(h, "a")) == RC_OK,
           "could not set a.name");
-    printf("    a = A()    rc_instance_new   refcount %" PRIdPTR "\n", rc_refcount(a));
+    printf("    a = A()    rc_instance_new   refcount %" PRId64 "\n", rc_refcount(a));
     b = a;
     rc_incref(b);
-    printf("    b = a      rc_incref         refcount %" PRIdPTR "\n", rc_refcount(b));
+    printf("    b = a      rc_incref         refcount %" PRId64 "\n", rc_refcount(b));
     rc_decref(a);
-    printf("    del a      rc_decref         refcount %" PRIdPTR "   (nothing printed)\n",
+    printf("    del a      rc_decref         refcount %" PRId64 "   (nothing printed)\n",
            rc_refcount(b));
     CLAIM(a_deletions == 0, "the finalizer ran before the last reference went");
 

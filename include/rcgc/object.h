@@ -193,8 +193,11 @@ static inline void rc_setref(void **slot, void *o) {
     rc_decref(old);
 }
 
-/** Current reference count (RC_IMMORTAL_REFCNT for immortal objects). */
-RC_API intptr_t rc_refcount(const void *o);
+/** Current reference count (RC_IMMORTAL_REFCNT for immortal objects).
+ *  An int64_t, which holds RC_IMMORTAL_REFCNT on 32-bit targets too (an
+ *  intptr_t, as this was, gave -1 there); on 64-bit targets the width is
+ *  the same as before. */
+RC_API int64_t rc_refcount(const void *o);
 /** The object's type. */
 RC_API const rc_type *rc_type_of(const void *o);
 /** The heap the object lives in. */

@@ -235,7 +235,7 @@ static const rc_type *type_in(rc_heap *h, uint32_t info) {
 
 const rc_type *rc_type_of(const void *o) { return type_in(rc_heap_of(o), rc_info(o)); }
 
-intptr_t rc_refcount(const void *o) { return (intptr_t)RC_OBJHEAD(o)->refcnt; }
+int64_t rc_refcount(const void *o) { return RC_OBJHEAD(o)->refcnt; }
 
 void rc_make_immortal(void *o) {
     rc_objhead *hd = RC_OBJHEAD(o);

@@ -685,7 +685,7 @@ static void test_walks_out_of_memory(void) {
     tn_set(a, 0, target);
     tn_set(b, 0, target);
     objs[0] = target;
-    intptr_t before = rc_refcount(a);
+    int64_t before = rc_refcount(a);
     rc_heap_fail_at(h, 1);
     CHECK_EQ(rc_gc_get_objects(h, 0, count_walk, NULL), -1);
     rc_heap_fail_at(h, 1);

@@ -37,7 +37,7 @@ typedef struct named {
 static void *g_saved, *g_saved2;
 static named *g_holder;
 static int g_finalize_calls, g_destroy_calls;
-static intptr_t g_refcount_in_finalizer;
+static int64_t g_refcount_in_finalizer;
 static int g_bad_in_callback; /* a callback saw a damaged object */
 
 static void named_finalize(void *o) {

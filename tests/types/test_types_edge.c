@@ -1720,7 +1720,7 @@ static void test_edge_print_integral_floats(void) {
 typedef struct fingerprint {
     char *repr[FP_MAX];
     size_t size[FP_MAX];
-    intptr_t refs[FP_MAX];
+    int64_t refs[FP_MAX];
     size_t live, live_str, bytes;
 } fingerprint;
 
