@@ -952,7 +952,8 @@ static void show_header_sizes(rc_heap *h)
     static const struct {
         const rc_type *type;
         size_t header;
-    } kinds[] = {{&tour_plain_type, 8}, {&tour_box_type, 24}};
+    } kinds[] = {{&tour_plain_type, sizeof(rc_objhead)},
+                 {&tour_box_type, sizeof(rc_objhead) + 2 * sizeof(void *)}}; /* + the GC head */
 
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         const rc_type *t = kinds[i].type;
@@ -997,9 +998,16 @@ static void show_sizes(rc_heap *h)
     show_size_row("{}", dict, CPY_DICT_EMPTY);
     show_size_row("A()  (an instance)", inst, CPY_INSTANCE);
     show_header_sizes(h);
-    printf("  Object headers take 8 bytes (CPython 16), 24 for containers (CPython 32).\n"
+    /* CPython's headers: two words (count, type), and two more (GC links)
+     * for containers; rcgc's GC head is two pointers too */
+    printf("  Object headers take %zu bytes (CPython %zu), %zu for containers (CPython %zu).\n"
            "  Lists over-allocate by CPython's rule: the capacities above are the ones\n"
-           "  CPython's own sizes imply ((88 - 56) / 8 = 4, (8856 - 56) / 8 = 1100).\n");
+           "  CPython's own sizes imply ((88 - 56) / 8 = 4, (8856 - 56) / 8 = 1100).\n",
+           sizeof(rc_objhead), 2 * sizeof(void *), sizeof(rc_objhead) + 2 * sizeof(void *),
+           4 * sizeof(void *));
+    if (sizeof(void *) != 8)
+        printf("  (CPython's sizes are a 64-bit build's; this one has %zu-byte pointers.)\n",
+               sizeof(void *));
     if (empty && three && many) {
         CLAIM(rc_sizeof(three) == rc_sizeof(empty) + slot * rc_list_capacity(three) &&
                   rc_sizeof(many) == rc_sizeof(empty) + slot * rc_list_capacity(many),

@@ -22,6 +22,12 @@
 #include <string.h>
 #include <time.h>
 
+/* The headers in front of an object (rcgc/object.h): 8 bytes, and for a
+ * container also a GC head of two pointers, 24 in all (16 with 4-byte
+ * pointers). */
+#define OBJ_HEADERS sizeof(rc_objhead)
+#define GC_OBJ_HEADERS (sizeof(rc_objhead) + 2 * sizeof(void *))
+
 /* ---- Event log -------------------------------------------------------------- */
 /* Events are appended as text, separated by " | ", so a whole sequence is
  * checked with one comparison and printed readably when it is wrong. */

@@ -74,11 +74,11 @@ static void test_new_basics(void) {
 
         void *p = rc_new(h, &pair_type, 0);
         check_fresh(h, p, &pair_type, 0);
-        CHECK_EQ(rc_sizeof(p), 8 + sizeof(pair16));
+        CHECK_EQ(rc_sizeof(p), OBJ_HEADERS + sizeof(pair16));
 
         void *g = rc_new(h, &gcpair_type, 0);
         check_fresh(h, g, &gcpair_type, 0);
-        CHECK_EQ(rc_sizeof(g), 24 + sizeof(pair16));
+        CHECK_EQ(rc_sizeof(g), GC_OBJ_HEADERS + sizeof(pair16));
 
         CHECK_EQ(rc_live_objects(h), 2);
         CHECK_EQ(rc_live_objects_of(h, &pair_type), 1);
@@ -163,7 +163,7 @@ static void test_alignment_and_sizeof(void) {
                         continue;
                     if ((uintptr_t)o % 8)
                         misaligned++;
-                    if (rc_sizeof(o) != (gc ? 24u : 8u) + sizes[i])
+                    if (rc_sizeof(o) != (gc ? GC_OBJ_HEADERS : OBJ_HEADERS) + sizes[i])
                         wrong_size++; /* no sizeof_extra: the extra is not counted */
                     if (rc_type_of(o) != t)
                         wrong_type++;
@@ -205,8 +205,8 @@ static void test_extra_bytes(void) {
         varobj *g = new_var(h, &gcvar_type, ns[i]);
         if (!CHECK_NOT_NULL(v) || !CHECK_NOT_NULL(g))
             break;
-        CHECK_EQ(rc_sizeof(v), 8 + sizeof(varobj) + ns[i]);
-        CHECK_EQ(rc_sizeof(g), 24 + sizeof(varobj) + ns[i]);
+        CHECK_EQ(rc_sizeof(v), OBJ_HEADERS + sizeof(varobj) + ns[i]);
+        CHECK_EQ(rc_sizeof(g), GC_OBJ_HEADERS + sizeof(varobj) + ns[i]);
         CHECK_ALL_BYTES(v->data, ns[i], 0);
         CHECK_ALL_BYTES(g->data, ns[i], 0);
         test_fill(v->data, ns[i], 1);
@@ -249,7 +249,8 @@ static void test_bad_input(void) {
     CHECK_NULL(rc_new(h, &pair_type, SIZE_MAX));
     CHECK_NULL(rc_new(h, &pair_type, SIZE_MAX - sizeof(pair16)));     /* + 8 overflows */
     CHECK_NULL(rc_new(h, &pair_type, SIZE_MAX - sizeof(pair16) - 7)); /* + 8 overflows */
-    CHECK_NULL(rc_new(h, &gcpair_type, SIZE_MAX - sizeof(pair16) - 23)); /* + 24 overflows */
+    /* + the headers (24, or 16) overflows */
+    CHECK_NULL(rc_new(h, &gcpair_type, SIZE_MAX - sizeof(pair16) - (GC_OBJ_HEADERS - 1)));
     CHECK_NULL(rc_new(h, &huge_type, 0));
     CHECK_NULL(rc_new(h, &huge_type, 1));
     CHECK_NULL(rc_new(h, &huge_gc_type, 0));
@@ -357,7 +358,8 @@ static void test_many_types(void) {
         const rc_type *t = &many_types[owner[k]];
         if (rc_type_of(objs[k]) != t)
             wrong_type++;
-        if (rc_sizeof(objs[k]) != ((t->flags & RC_TYPE_GC) ? 24 : 8) + t->size)
+        size_t headers = (t->flags & RC_TYPE_GC) ? GC_OBJ_HEADERS : OBJ_HEADERS;
+        if (rc_sizeof(objs[k]) != headers + t->size)
             wrong_size++;
     }
     for (size_t i = 0; i < MANY_TYPES; i++)

@@ -260,7 +260,7 @@ static void buf_destroy(void *o) {
     if (b->magic != NAMED_MAGIC || test_verify(b->data, b->n, 77) != b->n)
         g_buf_bad++;
     if (rc_type_of(o) != &buf_type || rc_heap_of(o) != g_buf_heap ||
-        rc_sizeof(o) != 8 + sizeof(buf) + b->n)
+        rc_sizeof(o) != OBJ_HEADERS + sizeof(buf) + b->n)
         g_buf_bad++;
     b->magic = DEAD_MAGIC;
 }

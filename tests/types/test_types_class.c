@@ -74,7 +74,7 @@ static void test_attributes(void) {
     CHECK_PTR_EQ(rc_instance_class(p), P);
     CHECK_EQ(rc_refcount(P), 2);
     CHECK(rc_is_dict(rc_instance_dict(p)));
-    CHECK_EQ(rc_sizeof(p), GCHDR + 16);
+    CHECK_EQ(rc_sizeof(p), GCHDR + INSTANCE_FIXED);
     CHECK_STR_CONTAINS(types_repr(p), "<Person object at 0x");
     /* set, get, class fallback, shadowing, delete */
     void *bob = rc_str_from_cstr(h, "bob");

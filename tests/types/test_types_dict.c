@@ -13,7 +13,7 @@ static void test_dict_basics(void) {
     CHECK(rc_is_dict(d));
     CHECK(!rc_hashable(d));
     CHECK_EQ(rc_dict_size(d), 0);
-    CHECK_EQ(rc_sizeof(d), GCHDR + 40);
+    CHECK_EQ(rc_sizeof(d), GCHDR + DICT_FIXED);
     CHECK_REPR(d, "{}");
     void *ka = rc_str_from_cstr(h, "a"), *kb = rc_str_from_cstr(h, "b");
     void *v1 = rc_int_new(h, 1000), *v2 = rc_int_new(h, 2000);
@@ -99,7 +99,7 @@ static void test_dict_basics(void) {
     /* clear, and use after clear */
     rc_dict_clear(d);
     CHECK_EQ(rc_dict_size(d), 0);
-    CHECK_EQ(rc_sizeof(d), GCHDR + 40);
+    CHECK_EQ(rc_sizeof(d), GCHDR + DICT_FIXED);
     CHECK_EQ(rc_dict_set(d, one, one), RC_OK);
     CHECK_PTR_EQ(rc_dict_get(d, one), one);
     rc_decref(d);
@@ -265,11 +265,11 @@ static void test_dict_sizeof(void) {
     rc_heap *h = types_heap(RC_MODE_POOL);
     void *d = rc_dict_new(h);
     size_t empty = rc_sizeof(d);
-    CHECK_EQ(empty, GCHDR + 40);
+    CHECK_EQ(empty, GCHDR + DICT_FIXED);
     void *one = rc_int_new(h, 1);
     rc_dict_set(d, one, one);
-    /* 8 one-byte index slots + 5 entries of 24 bytes */
-    CHECK_EQ(rc_sizeof(d), empty + 8 + 5 * 24);
+    /* 8 one-byte index slots + 5 entries (24 bytes each, 16 with 4-byte pointers) */
+    CHECK_EQ(rc_sizeof(d), empty + 8 + 5 * DICT_ENTRY);
     size_t prev = rc_sizeof(d), grows = 0;
     for (int i = 2; i <= 1000; i++) {
         void *k = rc_int_new(h, i);
@@ -283,7 +283,7 @@ static void test_dict_sizeof(void) {
     }
     CHECK_GE(grows, 5);
     /* 1000 entries: 2048 slots of 2 bytes, 1365 entries */
-    CHECK_EQ(rc_sizeof(d), empty + 2048 * 2 + 1365 * 24);
+    CHECK_EQ(rc_sizeof(d), empty + 2048 * 2 + 1365 * DICT_ENTRY);
     rc_dict_clear(d);
     CHECK_EQ(rc_sizeof(d), empty);
     rc_decref(d);
@@ -312,7 +312,7 @@ static void test_dict_churn(void) {
             max_size = rc_sizeof(d);
     }
     CHECK_EQ(rc_dict_size(d), 0);
-    CHECK_LE(max_size, GCHDR + 40 + 256 * 2 + 170 * 24);
+    CHECK_LE(max_size, GCHDR + DICT_FIXED + 256 * 2 + 170 * DICT_ENTRY);
     rc_decref(d);
     CHECK_EQ(rc_live_objects(h), 50); /* the cached ints 0..49 */
     rc_heap_destroy(h);

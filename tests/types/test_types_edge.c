@@ -287,7 +287,7 @@ static void test_edge_null_and_wrong_type(void) {
         CHECK_EQ(rc_dict_del(d, u), RC_ETYPE);
     }
     CHECK_EQ(rc_dict_size(d), 0);
-    CHECK_EQ(rc_sizeof(d), GCHDR + 40); /* still no table */
+    CHECK_EQ(rc_sizeof(d), GCHDR + DICT_FIXED); /* still no table */
     /* set_steal steals in every failure case */
     void *k1 = rc_str_from_cstr(h, "k1"), *v1 = rc_float_new(h, 1.0);
     rc_incref(k1);
@@ -387,7 +387,7 @@ static void test_edge_indexes(void) {
     while (rc_list_size(l))
         rc_decref(rc_list_pop(l, 0));
     CHECK_EQ(rc_list_capacity(l), 0);
-    CHECK_EQ(rc_sizeof(l), GCHDR + 24);
+    CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED);
     CHECK_EQ(rc_list_append(l, a), RC_OK); /* and it grows again */
     CHECK_EQ(rc_list_capacity(l), 4);
     /* the empty tuple's index range */
@@ -463,7 +463,7 @@ static void test_edge_huge_sizes(void) {
     CHECK_EQ(rc_str_nbytes(s1), big);
     CHECK_EQ(rc_str_length(s1), big);
     CHECK(rc_equal(s1, s2));
-    CHECK_EQ(rc_sizeof(s1), HDR + 28 + big + 1);
+    CHECK_EQ(rc_sizeof(s1), HDR + STR_FIXED + big + 1);
     void *lit = rc_str_literal(h, buf); /* too long to intern */
     CHECK(!rc_str_is_interned(lit));
     CHECK_PTR_NE(lit, s1);
@@ -499,7 +499,7 @@ static void test_edge_str(void) {
     CHECK(rc_str_data(e1) && rc_str_data(e1)[0] == '\0');
     CHECK(rc_equal(e1, e2) && rc_equal(e2, e3));
     CHECK(rc_str_equal_cstr(e2, ""));
-    CHECK_EQ(rc_sizeof(e1), HDR + 28 + 1);
+    CHECK_EQ(rc_sizeof(e1), HDR + STR_FIXED + 1);
     CHECK_REPR(e1, "''");
     void *el = rc_str_literal(h, "");
     CHECK(rc_str_is_interned(el));
@@ -519,7 +519,7 @@ static void test_edge_str(void) {
     CHECK_EQ(rc_str_data(n1)[5], '\0');
     CHECK(!rc_str_equal_cstr(n1, "ab"));
     CHECK(!rc_equal(n1, n2));
-    CHECK_EQ(rc_sizeof(n1), HDR + 28 + 5 + 1);
+    CHECK_EQ(rc_sizeof(n1), HDR + STR_FIXED + 5 + 1);
     CHECK_REPR(n1, "'ab\\x00c\\x00'");
     void *d = rc_dict_new(h);
     rc_dict_set(d, n1, n1);
@@ -781,7 +781,7 @@ static void test_edge_tuples(void) {
     CHECK(!rc_gc_is_tracked(e1));
     CHECK(rc_hashable(e1));
     CHECK_EQ(rc_tuple_size(e1), 0);
-    CHECK_EQ(rc_sizeof(e1), GCHDR + 24);
+    CHECK_EQ(rc_sizeof(e1), GCHDR + TUPLE_FIXED);
     rc_decref(e1);
     rc_decref(e1);
     CHECK_PTR_EQ(rc_tuple_pack(h, 0), e1);
@@ -932,7 +932,7 @@ static void test_edge_dict_churn_model(void) {
         CHECK_EQ(seen, live);
         CHECK_EQ(wrong, 0);
         /* the table never grows without bound from tombstones */
-        CHECK_LE(rc_sizeof(d), (size_t)64 + 16 * 8 * (live + 8) * 3 + 24 * 3 * (live + 8));
+        CHECK_LE(rc_sizeof(d), GCHDR + DICT_FIXED + 16 * 8 * (live + 8) * 3 + DICT_ENTRY * 3 * (live + 8));
     }
     /* empty it by deletion, then reuse */
     for (int k = 0; k < CHURN_KEYS; k++)
@@ -984,7 +984,7 @@ static void test_edge_dict_order_reinsert(void) {
                   "115: 115, 117: 117, 119: 119, 100: 100}");
     /* churn did not leave the table bloated: rebuilt for 3 x 11 live
      * entries, rounded up to 64 slots (1-byte index, 42 entries) */
-    CHECK_LE(rc_sizeof(d), 64 + 64 + 42 * 24);
+    CHECK_LE(rc_sizeof(d), GCHDR + DICT_FIXED + 64 + 42 * DICT_ENTRY);
     rc_decref(d);
     rc_heap_destroy(h);
 }
@@ -1374,8 +1374,8 @@ static void test_edge_attributes(void) {
     CHECK_PTR_EQ(rc_instance_getattr(x, "attr"), one); /* from the class */
     rc_decref(nk);
     /* sizes: the documented figures, whatever the contents */
-    CHECK_EQ(rc_sizeof(A), GCHDR + 24);
-    CHECK_EQ(rc_sizeof(x), GCHDR + 16);
+    CHECK_EQ(rc_sizeof(A), GCHDR + CLASS_FIXED);
+    CHECK_EQ(rc_sizeof(x), GCHDR + INSTANCE_FIXED);
     /* the class survives its last external reference while an instance lives */
     rc_decref(A);
     CHECK_EQ(rc_refcount(A), 1);
@@ -1534,7 +1534,7 @@ static void test_edge_cycles_more(void) {
     void *l = rc_list_new(h, 100);
     rc_list_clear(l);
     CHECK_EQ(rc_list_capacity(l), 0);
-    CHECK_EQ(rc_sizeof(l), GCHDR + 24);
+    CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED);
     rc_decref(l);
     rc_heap_destroy(h);
 }
@@ -1552,7 +1552,7 @@ static void test_edge_sizeof(void) {
     memset(buf, 'z', sizeof buf);
     for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {
         void *s = rc_str_new(h, buf, lens[k]);
-        CHECK_MSG(rc_sizeof(s) == HDR + 28 + lens[k] + 1, "str of %zu bytes: sizeof %zu",
+        CHECK_MSG(rc_sizeof(s) == HDR + STR_FIXED + lens[k] + 1, "str of %zu bytes: sizeof %zu",
                   lens[k], rc_sizeof(s));
         rc_decref(s);
     }
@@ -1562,7 +1562,7 @@ static void test_edge_sizeof(void) {
     const size_t tl[] = {1, 2, 3, 10, 100, 300};
     for (size_t k = 0; k < sizeof tl / sizeof *tl; k++) {
         void *t = rc_tuple_from(h, tl[k], items);
-        CHECK_EQ(rc_sizeof(t), GCHDR + 24 + 8 * tl[k]);
+        CHECK_EQ(rc_sizeof(t), GCHDR + TUPLE_FIXED + SLOT * tl[k]);
         rc_decref(t);
     }
     /* lists: the capacity counts, hints are exact */
@@ -1570,31 +1570,33 @@ static void test_edge_sizeof(void) {
     for (size_t k = 0; k < sizeof hints / sizeof *hints; k++) {
         void *l = rc_list_new(h, hints[k]);
         CHECK_EQ(rc_list_capacity(l), hints[k]);
-        CHECK_EQ(rc_sizeof(l), GCHDR + 24 + 8 * hints[k]);
+        CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED + SLOT * hints[k]);
         rc_decref(l);
     }
-    /* dicts: 64 + table; the table for 8 slots is 8 + 5 x 24 */
+    /* dicts: 64 + table (40 with 4-byte pointers); the table for 8 slots is
+     * 8 + 5 entries of 24 bytes (16) */
+    const size_t empty = GCHDR + DICT_FIXED;
     void *d = rc_dict_new(h);
-    CHECK_EQ(rc_sizeof(d), 64);
+    CHECK_EQ(rc_sizeof(d), empty);
     for (int k = 1; k <= 5; k++) {
         rc_dict_set_steal(d, rc_int_new(h, 2000 + k), rc_int_new(h, k));
-        CHECK_EQ(rc_sizeof(d), 192);
+        CHECK_EQ(rc_sizeof(d), empty + 8 + 5 * DICT_ENTRY);
     }
     rc_dict_set_steal(d, rc_int_new(h, 2006), rc_int_new(h, 6));
-    CHECK_EQ(rc_sizeof(d), 64 + 16 + 10 * 24);
+    CHECK_EQ(rc_sizeof(d), empty + 16 + 10 * DICT_ENTRY);
     rc_dict_clear(d);
-    CHECK_EQ(rc_sizeof(d), 64);
+    CHECK_EQ(rc_sizeof(d), empty);
     /* 2-byte index slots from 256 slots */
     for (int k = 0; k < 100; k++)
         rc_dict_set_steal(d, rc_int_new(h, 3000 + k), rc_int_new(h, k));
     size_t sz = rc_sizeof(d);
-    CHECK(sz == 64 + 256 * 2 + 170 * 24 || sz == 64 + 128 + 85 * 24);
-    CHECK_EQ(sz, 64 + 256 * 2 + 170 * 24);
+    CHECK(sz == empty + 256 * 2 + 170 * DICT_ENTRY || sz == empty + 128 + 85 * DICT_ENTRY);
+    CHECK_EQ(sz, empty + 256 * 2 + 170 * DICT_ENTRY);
     rc_decref(d);
     void *C = rc_class_new(h, "Sz", NULL);
     void *x = rc_instance_new(h, C);
-    CHECK_EQ(rc_sizeof(C), 48);
-    CHECK_EQ(rc_sizeof(x), 40);
+    CHECK_EQ(rc_sizeof(C), GCHDR + CLASS_FIXED);
+    CHECK_EQ(rc_sizeof(x), GCHDR + INSTANCE_FIXED);
     rc_decref(x);
     rc_decref(C);
     rc_decref(i);

@@ -198,7 +198,7 @@ static void test_str_basics(void) {
     CHECK(!rc_str_equal_cstr(s, "hello!"));
     CHECK(!rc_str_equal_cstr(s, NULL));
     CHECK(!rc_str_is_interned(s));
-    CHECK_EQ(rc_sizeof(s), HDR + 28 + 6);
+    CHECK_EQ(rc_sizeof(s), HDR + STR_FIXED + 6);
 
     /* equal contents: equal and same hash, distinct objects */
     void *t = rc_str_new(h, "hello world", 5);
@@ -229,7 +229,7 @@ static void test_str_basics(void) {
     if (CHECK_NOT_NULL(e)) {
         CHECK_EQ(rc_str_nbytes(e), 0);
         CHECK_EQ(rc_str_data(e)[0], 0);
-        CHECK_EQ(rc_sizeof(e), HDR + 28 + 1);
+        CHECK_EQ(rc_sizeof(e), HDR + STR_FIXED + 1);
     }
 
     /* wrong type / NULL */

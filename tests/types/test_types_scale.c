@@ -30,7 +30,7 @@ static void test_big_list(void) {
         bad += rc_int_value(rc_list_get(l, i)) != i;
     CHECK_EQ(bad, 0);
     CHECK_EQ(rc_int_value(rc_list_get(l, -1)), BIG - 1);
-    CHECK_EQ(rc_sizeof(l), GCHDR + 24 + rc_list_capacity(l) * 8);
+    CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED + rc_list_capacity(l) * SLOT);
     /* pop them all from the end */
     for (int i = BIG - 1; i >= 0; i--) {
         void *v = rc_list_pop(l, -1);
@@ -102,7 +102,7 @@ static void test_big_dict(void) {
     CHECK_EQ(bad, 0);
     CHECK_EQ(rc_dict_size(sd), BIG);
     /* 100,000 entries: 262,144 slots of 4 bytes, 174,762 entries */
-    CHECK_EQ(rc_sizeof(sd), GCHDR + 40 + 262144 * 4 + 174762 * 24);
+    CHECK_EQ(rc_sizeof(sd), GCHDR + DICT_FIXED + 262144 * 4 + 174762 * DICT_ENTRY);
     rc_decref(sd);
     rc_decref(d);
     CHECK_EQ(rc_live_objects_of(h, &rc_dict_type), 0);

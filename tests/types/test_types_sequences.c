@@ -34,7 +34,7 @@ static void test_tuple_basics(void) {
     CHECK_NULL(rc_tuple_get(t, 2));
     CHECK_NULL(rc_tuple_get(t, -3));
     CHECK_EQ(rc_refcount(one), 2); /* the tuple took its own reference */
-    CHECK_EQ(rc_sizeof(t), GCHDR + 24 + 2 * 8);
+    CHECK_EQ(rc_sizeof(t), GCHDR + TUPLE_FIXED + 2 * SLOT);
     CHECK_EQ(count_refs(t), 2);
     CHECK(rc_hashable(t));
     CHECK_REPR(t, "(1000, 'x')");
@@ -61,7 +61,7 @@ static void test_tuple_basics(void) {
     CHECK_EQ(rc_tuple_size(e1), 0);
     CHECK_NULL(rc_tuple_get(e1, 0));
     CHECK_NULL(rc_tuple_get(e1, -1));
-    CHECK_EQ(rc_sizeof(e1), GCHDR + 24);
+    CHECK_EQ(rc_sizeof(e1), GCHDR + TUPLE_FIXED);
     CHECK_REPR(e1, "()");
 
     /* errors: NULL items, wrong types */
@@ -284,7 +284,7 @@ static void test_list_growth_and_sizeof(void) {
     void *l = rc_list_new(h, 0);
     void *x = rc_int_new(h, 1);
     size_t empty = rc_sizeof(l);
-    CHECK_EQ(empty, GCHDR + 24);
+    CHECK_EQ(empty, GCHDR + LIST_FIXED);
     static const size_t caps[] = {4, 8, 16, 24, 32, 40, 52, 64, 76};
     size_t k = 0, grows = 0, last = 0;
     for (int i = 0; i < 76; i++) {
@@ -298,17 +298,17 @@ static void test_list_growth_and_sizeof(void) {
         }
         if (i == 2) {
             size_t three = rc_sizeof(l);
-            CHECK_EQ(three, GCHDR + 24 + 4 * 8);
+            CHECK_EQ(three, GCHDR + LIST_FIXED + 4 * SLOT);
             CHECK_GT(three, empty);
         }
     }
     CHECK_EQ(grows, 9);
-    CHECK_EQ(rc_sizeof(l), GCHDR + 24 + 76 * 8);
+    CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED + 76 * SLOT);
     size_t prev = rc_sizeof(l);
     for (int i = 0; i < 10000; i++)
         rc_list_append(l, x);
     CHECK_GT(rc_sizeof(l), prev);
-    CHECK_EQ(rc_sizeof(l), GCHDR + 24 + rc_list_capacity(l) * 8);
+    CHECK_EQ(rc_sizeof(l), GCHDR + LIST_FIXED + rc_list_capacity(l) * SLOT);
     /* over-allocation stays about an eighth */
     CHECK_LE(rc_list_capacity(l), rc_list_size(l) + rc_list_size(l) / 8 + 8);
     /* popping shrinks the storage */
@@ -321,7 +321,7 @@ static void test_list_growth_and_sizeof(void) {
     CHECK_EQ(rc_sizeof(l), empty);
     /* a capacity hint: exactly that many slots, no growth until full */
     void *m = rc_list_new(h, 3);
-    CHECK_EQ(rc_sizeof(m), GCHDR + 24 + 3 * 8);
+    CHECK_EQ(rc_sizeof(m), GCHDR + LIST_FIXED + 3 * SLOT);
     for (int i = 0; i < 3; i++)
         rc_list_append(m, x);
     CHECK_EQ(rc_list_capacity(m), 3);

@@ -10,6 +10,8 @@
 #include <rcgc/object.h>
 #include <rcgc/types.h>
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +87,33 @@ static inline const char *types_repr(const void *o) {
     CHECK_MSG(strcmp(types_repr(o), (text)) == 0, "repr: got \"%s\", want \"%s\"", \
               types_repr(o), (text))
 
-/* Size of the object header(s) in front of every object. */
-#define HDR 8u
-#define GCHDR 24u
+/* Size of the object header(s) in front of every object: 8 bytes, and for
+ * a container also a GC head of two pointers (24 in all, 16 with 4-byte
+ * pointers). */
+#define HDR sizeof(rc_objhead)
+#define GCHDR (HDR + 2 * sizeof(void *))
+
+/* The built-in types' structs as docs/types.md draws them ("Layouts and
+ * sizes"), so that the expected sizes follow the target's pointers and
+ * size_t: the figures there are 64-bit ones. */
+typedef struct { uint64_t hash; size_t nbytes, length; uint32_t state; char data[]; } str_layout;
+typedef struct { size_t size; uint64_t hash; uint32_t unhashable, atomic; void *items[]; } tuple_layout;
+typedef struct { size_t size, capacity; void **items; } list_layout;
+typedef struct { void *table; size_t used, nentries; uint64_t version; uint8_t log2size; } dict_layout;
+typedef struct { uint64_t hash; void *key, *value; } dict_entry_layout;
+typedef struct { void *name, *dict; void (*finalizer)(void *); } class_layout;
+typedef struct { void *cls, *dict; } instance_layout;
+#define STR_FIXED offsetof(str_layout, data)      /* then the bytes and a NUL */
+#define TUPLE_FIXED offsetof(tuple_layout, items) /* then the items */
+#define LIST_FIXED sizeof(list_layout)            /* the items are a block of their own */
+#define DICT_FIXED sizeof(dict_layout)            /* the table is a block of its own */
+#define DICT_ENTRY sizeof(dict_entry_layout)
+#define CLASS_FIXED sizeof(class_layout)
+#define INSTANCE_FIXED sizeof(instance_layout)
+#define SLOT sizeof(void *) /* a tuple's or list's item */
+_Static_assert(sizeof(void *) != 8 ||
+                   (GCHDR == 24 && STR_FIXED == 28 && TUPLE_FIXED == 24 && LIST_FIXED == 24 &&
+                    DICT_FIXED == 40 && DICT_ENTRY == 24 && CLASS_FIXED == 24 && INSTANCE_FIXED == 16),
+               "with 8-byte pointers, the layouts give docs/types.md's figures");
 
 #endif
