@@ -12,9 +12,16 @@
  *
  * Equality between an int and a float is exact, as in Python: 2^53 + 1 is
  * not equal to the double 2^53.
+ *
+ * None of it needs SSE2 on i386: where doubles are evaluated in the x87's
+ * wider format (FLT_EVAL_METHOD 2), floats are compared only as stored
+ * doubles (exact in any format), hashed from their bits, and compared with
+ * ints through conversions that are exact; the one value computed here, an
+ * int converted for rc_float_value, is rounded to a double explicitly.
  */
 #include "types/internal.h"
 
+#include <float.h>
 #include <string.h>
 
 #define NUM_BITS 61
@@ -68,6 +75,18 @@ static uint64_t hash_double(double x) {
     if (k < 0)
         k += NUM_BITS;
     return signed_hash(rot61(mant, (unsigned)k), neg);
+}
+
+/* v as the nearest double.  Where doubles are evaluated in a wider format,
+ * clang returns the conversion unrounded (INT64_MAX, not 2^63), which C
+ * forbids; a store to memory rounds it.  Elsewhere the store is left out. */
+static double int_to_double(int64_t v) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    return (double)v;
+#else
+    volatile double d = (double)v;
+    return d;
+#endif
 }
 
 /* Is the double d exactly the integer i? */
@@ -176,6 +195,6 @@ double rc_float_value(const void *o) {
     if (t == &rc_float_type)
         return ((const rc_floatobj *)o)->value;
     if (t == &rc_int_type)
-        return (double)((const rc_intobj *)o)->value;
+        return int_to_double(((const rc_intobj *)o)->value);
     return 0.0;
 }
