@@ -16,7 +16,7 @@
  * when an arena is mapped or unmapped, read by rc_free() to tell pool blocks
  * from large blocks without reading memory rcgc did not allocate.  A
  * pointer in no arena is then checked against a large-block header in the
- * 48 bytes in front of it, read only when a second map (a counter per 4 KiB
+ * 48 bytes in front of it (32 on 32-bit targets), read only when a second map (a counter per 4 KiB
  * page of the live large-block headers touching it) says such a header lies
  * there, so the read never faults (docs/allocator.md).  Besides those two
  * maps, two atomic words are shared: the address the next arena is asked

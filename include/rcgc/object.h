@@ -14,8 +14,9 @@
  * `info` holds the type's index in the heap's type table (types are
  * registered with a heap the first time an object of theirs is made) and the
  * object's flags.  Objects cost 8 bytes of header (CPython: 16) and 24 for
- * containers that take part in cycle collection (CPython: 32).  Object bodies
- * are 8-byte aligned.
+ * containers that take part in cycle collection (CPython: 32).  The GC head
+ * is two pointers: on 32-bit targets 8 bytes, so containers cost 16 there.
+ * Object bodies are 8-byte aligned.
  *
  * Reference counting: rc_incref/rc_decref are inline; the object is
  * finalized (once, PEP 442), destroyed and freed when its count reaches zero.

@@ -45,7 +45,7 @@ void rc__arena_map_clear(void *base) {
 /* ---- The large-header map ----------------------------------------------------
  *
  * A pointer in no arena may be a large block, whose header sits in the 48
- * bytes in front of it; but if the pointer is not rcgc's, that memory may
+ * bytes (32 with 4-byte pointers) in front of it; but if the pointer is not rcgc's, that memory may
  * not even be mapped.  So the header is read only when every page it spans
  * holds part of some live large-block header (of any heap): such a page is
  * mapped.  One counter per 4 KiB page says how many live headers touch it:

@@ -23,7 +23,7 @@
  *     zeroed header has no type;
  *   - sum of st->live_of[i] == objects allocated and not freed (rc_live_objects
  *     adds them up: one counter less on every object's birth and death);
- *   - RC_OF_GC <=> the type has RC_TYPE_GC <=> a 16-byte GC head precedes
+ *   - RC_OF_GC <=> the type has RC_TYPE_GC <=> a GC head (two pointers) precedes
  *     the header.
  */
 #ifndef RCGC_OBJECT_INTERNAL_H

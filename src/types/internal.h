@@ -3,7 +3,7 @@
  * state, shared by the files of src/types/.
  *
  * Every struct here is the body of an object (what rc_new returns); the
- * object layer's header (8 bytes, plus a 16-byte GC head for the
+ * object layer's header (8 bytes, plus a GC head of two pointers for the
  * containers) sits in front of it.  See docs/types.md for the pictures.
  */
 #ifndef RCGC_TYPES_INTERNAL_H
