@@ -444,15 +444,17 @@ RC_INLINE size_t update_and_subtract(const rc_objstate *st, rc_gchead *list, int
         const rc_type *t = types[hd->info & RC_INFO_TYPE_MASK];
         bool any = false;
         if (t->refs) {
+            /* indexed, not a pointer range: items may be NULL when n is 0
+             * (an empty list), and NULL + 0 is undefined */
             rc_refs r = t->refs(o);
-            for (void *const *p = r.items, *const *end = p + r.n; p != end; p++) {
-                any |= subtract_child(*p, excluded, &unproven, &sum, true, bwd);
+            for (size_t i = 0; i < r.n; i++) {
+                any |= subtract_child(r.items[i], excluded, &unproven, &sum, true, bwd);
                 if (RC_UNLIKELY(unproven)) {
                     /* the rest of o's references without the proof, then
                      * on to the next object (`any` holds: that child was
                      * in the set) */
-                    while (++p != end)
-                        subtract_child(*p, excluded, &unproven, &sum, false, bwd);
+                    while (++i < r.n)
+                        subtract_child(r.items[i], excluded, &unproven, &sum, false, bwd);
                     n++;
                     g = *scan_link(g, bwd);
                     goto unproven;

@@ -100,6 +100,28 @@ static void test_tuple_list(void) {
     END_TYPES_HEAP(h, base);
 }
 
+/* An empty list has no item block: its rc_refs is {NULL, 0}, which rc_refs
+ * allows.  The collector's first pass read the references as the range
+ * [items, items + n) and so added 0 to a null pointer, which is undefined
+ * (clang's UBSan reports it; make ubsan CMAKE_ARGS=-DCMAKE_C_COMPILER=clang).
+ * Empty lists reachable and unreachable, in a young and a full collection. */
+static void test_empty_lists_collected(void) {
+    rc_heap *h = types_heap();
+    rc_gc_disable(h);
+    size_t base = rc_live_objects(h);
+    void *keep = rc_list_new(h, 0);
+    void *l = rc_list_new(h, 0), *empty = rc_list_new(h, 0);
+    CHECK_EQ(rc_list_append(l, l), RC_OK);
+    CHECK_EQ(rc_list_append(l, empty), RC_OK);
+    rc_decref(empty);
+    rc_decref(l);
+    CHECK_EQ(rc_gc_collect(h, 0), 2);
+    CHECK_EQ(rc_list_size(keep), 0);
+    CHECK_EQ(rc_gc_collect(h, 2), 0);
+    rc_decref(keep);
+    END_TYPES_HEAP(h, base);
+}
+
 /* test_class: A.a = A. */
 static void test_class_self(void) {
     rc_heap *h = types_heap();
@@ -820,6 +842,7 @@ int main(int argc, char **argv) {
     RUN_TEST(test_list_self);
     RUN_TEST(test_dict_self);
     RUN_TEST(test_tuple_list);
+    RUN_TEST(test_empty_lists_collected);
     RUN_TEST(test_class_self);
     RUN_TEST(test_instance_self);
     RUN_TEST(test_class_holding_instance);
