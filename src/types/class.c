@@ -10,8 +10,9 @@
  * the instance whole, and may resurrect it.
  *
  * For the cycle collector, clearing a class or an instance empties its dict
- * and keeps the object itself usable (the class pointer and the dict object
- * stay; every cycle through them passes through a dict's entries).
+ * if nothing else holds it, and keeps the object itself usable (the class
+ * pointer and the dict object stay; every cycle through them passes through
+ * a dict's entries; see clear_own_dict).
  */
 #include "types/internal.h"
 
@@ -37,11 +38,19 @@ static rc_refs class_refs(const void *o) {
     return (rc_refs){&((const rc_classobj *)o)->name, 2};
 }
 
-static void class_clear(void *o) {
-    rc_classobj *c = o;
-    if (c->dict)
-        rc_dict_clear(c->dict);
+/* The clear of a class or an instance: empty its attribute dict if the
+ * object holds the only reference to it, which breaks every cycle through
+ * the object.  A dict held from elsewhere as well is left alone: if every
+ * holder is garbage, so is the dict (tracked: the collector clears it too)
+ * or it holds only atomic values (untracked: on no cycle); if one is not,
+ * the program can still see it (d = obj.__dict__), and emptying it would
+ * lose what is not garbage, as Python never does. */
+static void clear_own_dict(void *dict) {
+    if (dict && rc_refcount(dict) == 1)
+        rc_dict_clear(dict);
 }
+
+static void class_clear(void *o) { clear_own_dict(((rc_classobj *)o)->dict); }
 
 static void class_destroy(void *o) {
     rc_classobj *c = o;
@@ -113,11 +122,7 @@ static rc_refs instance_refs(const void *o) {
     return (rc_refs){&((const rc_instobj *)o)->cls, 2};
 }
 
-static void instance_clear(void *o) {
-    rc_instobj *x = o;
-    if (x->dict)
-        rc_dict_clear(x->dict);
-}
+static void instance_clear(void *o) { clear_own_dict(((rc_instobj *)o)->dict); }
 
 static void instance_destroy(void *o) {
     rc_instobj *x = o;

@@ -122,6 +122,65 @@ static void test_empty_lists_collected(void) {
     END_TYPES_HEAP(h, base);
 }
 
+/* A collection that frees a class or an instance leaves alone an attribute
+ * dict the program still holds, as Python keeps d = obj.__dict__ when obj is
+ * collected: clear emptied the dict whoever held it, and the program's dict
+ * lost its entries.  Which garbage object the collector clears first (the
+ * others then die by reference counting, without a clear) depends on list
+ * order, so each shape runs twice: as is, and with the class moved to
+ * generation 1 first, which puts the instance ahead of it. */
+static void test_held_instance_dict_survives(void) {
+    for (int young = 0; young < 2; young++) {
+        rc_heap *h = types_heap();
+        rc_gc_disable(h);
+        size_t base = rc_live_objects(h);
+        void *A = rc_class_new(h, "A", NULL);
+        if (young)
+            rc_gc_collect(h, 0);
+        void *i = rc_instance_new(h, A);
+        void *d = rc_instance_dict(i);
+        rc_incref(d); /* d = i.__dict__ */
+        void *v = rc_int_new(h, 4000);
+        CHECK_EQ(rc_instance_setattr(i, "x", v), RC_OK);
+        CHECK_EQ(rc_dict_set_str(rc_class_dict(A), "i", i), RC_OK); /* A.i = i: a cycle */
+        rc_decref(A);
+        rc_decref(i);
+        CHECK_EQ(rc_gc_collect(h, 2), 3); /* i, A and A.__dict__ */
+        CHECK_EQ(rc_dict_size(d), 1);
+        CHECK_PTR_EQ(rc_dict_get_str(d, "x"), v);
+        CHECK_EQ(rc_refcount(v), 2);
+        rc_decref(v);
+        rc_decref(d);
+        END_TYPES_HEAP(h, base);
+    }
+}
+
+static void test_held_class_dict_survives(void) {
+    for (int young = 0; young < 2; young++) {
+        rc_heap *h = types_heap();
+        rc_gc_disable(h);
+        size_t base = rc_live_objects(h);
+        void *A = rc_class_new(h, "A", NULL);
+        void *d = rc_class_dict(A);
+        rc_incref(d); /* d = A.__dict__ */
+        void *v = rc_int_new(h, 4000);
+        CHECK_EQ(rc_dict_set_str(d, "x", v), RC_OK);
+        if (young)
+            rc_gc_collect(h, 0);
+        void *j = rc_instance_new(h, A);
+        CHECK_EQ(rc_instance_setattr(j, "ref", j), RC_OK); /* j.ref = j: a cycle */
+        rc_decref(A);
+        rc_decref(j);
+        CHECK_EQ(rc_gc_collect(h, 2), 3); /* j, j.__dict__ and A */
+        CHECK_EQ(rc_dict_size(d), 1);
+        CHECK_PTR_EQ(rc_dict_get_str(d, "x"), v);
+        CHECK_EQ(rc_refcount(v), 2);
+        rc_decref(v);
+        rc_decref(d);
+        END_TYPES_HEAP(h, base);
+    }
+}
+
 /* test_class: A.a = A. */
 static void test_class_self(void) {
     rc_heap *h = types_heap();
@@ -843,6 +902,8 @@ int main(int argc, char **argv) {
     RUN_TEST(test_dict_self);
     RUN_TEST(test_tuple_list);
     RUN_TEST(test_empty_lists_collected);
+    RUN_TEST(test_held_instance_dict_survives);
+    RUN_TEST(test_held_class_dict_survives);
     RUN_TEST(test_class_self);
     RUN_TEST(test_instance_self);
     RUN_TEST(test_class_holding_instance);
