@@ -5,10 +5,12 @@ UBSAN_BUILD ?= build-ubsan
 BUILD32    ?= build-32
 # make test32's flags: -m32, and whatever else a machine needs for it
 CFLAGS32   ?= -m32
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build test test32 demo bench asan ubsan valgrind install clean
+.PHONY: all build test test32 demo bench asan ubsan valgrind fuzz install clean
 
 all: build
 
@@ -51,6 +53,22 @@ ubsan:
 	cmake -S . -B $(UBSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRCGC_UBSAN=ON -DRCGC_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(UBSAN_BUILD) -j $(JOBS)
 	cd $(UBSAN_BUILD) && UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer harnesses (fuzz/, clang only): each runs FUZZ_SECONDS on its own
+# corpus, kept in $(FUZZ_BUILD)/corpus/ from one run to the next; a crash
+# stops the target and leaves its input in $(FUZZ_BUILD)/artifacts/.
+FUZZ_HARNESSES = fuzz_heap fuzz_types fuzz_heap_fast fuzz_types_fast
+fuzz:
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DRCGC_FUZZ=ON \
+	  -DRCGC_BUILD_TESTS=OFF -DRCGC_BUILD_BENCH=OFF -DRCGC_BUILD_EXAMPLES=OFF $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_HARNESSES)
+	mkdir -p $(FUZZ_BUILD)/artifacts
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$h; \
+	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$h- $(FUZZ_BUILD)/corpus/$$h; \
+	done
 
 valgrind: build
 	cd $(BUILD) && ctest --output-on-failure -L valgrind -T memcheck
