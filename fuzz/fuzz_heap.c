@@ -373,10 +373,11 @@ static size_t rd_size(reader *r) {
         return edge[rd_u8(r) % (sizeof edge / sizeof edge[0])];
     }
     case 8: case 9: case 10: return RC_SMALL_MAX + 1 + rd_uint(r, 2) % 16384;
-    case 11: return rd_uint(r, 3) % (RC_ARENA_SIZE / 4);
-    case 12: return rd_uint(r, 3) % (RC_ARENA_SIZE + 4096);
-    case 13: /* rarely: up to 4 MiB (debug mode reads every byte of these) */
-        return rd_uint(r, 3) % (rd_u8(r) < 32 ? 4 * RC_ARENA_SIZE : 65536);
+    case 11: return rd_uint(r, 3) % 65536;
+    /* rarely, up to an arena and past it, or to 4 MiB: big blocks cost the
+     * most time (fresh pages; debug mode fills and checks every byte) */
+    case 12: return rd_uint(r, 3) % (rd_u8(r) < 64 ? RC_ARENA_SIZE + 4096 : 16384);
+    case 13: return rd_uint(r, 3) % (rd_u8(r) < 16 ? 4 * RC_ARENA_SIZE : 32768);
     case 14: {
         static const size_t impossible[] = {SIZE_MAX, SIZE_MAX - 15, SIZE_MAX - 64,
                                             SIZE_MAX / 2 + 1, (SIZE_MAX >> 1) + 4096};
@@ -497,10 +498,12 @@ static void op_malloc(fh_state *S, reader *r, bool zeroed) {
         count = counts[rd_u8(r) % (sizeof counts / sizeof counts[0])];
         if (count > 16 && elem > 0 && !impossible_size(elem) && (rd_u8(r) & 1))
             elem = 1; /* a huge count of bytes: impossible, not an overflow */
+        else if (count > 1 && count <= 16 && elem > 65536 && !impossible_size(elem))
+            elem %= 65536; /* a few large elements, not 64 MiB to zero and check */
         overflow = __builtin_mul_overflow(count, elem, &n);
     }
     if (!H->own_hooks && !overflow && n > FH_HOOK_LIMIT && !impossible_size(n)) {
-        n %= FH_HOOK_LIMIT; /* the system would try it */
+        n %= 65536; /* the system would try it */
         count = 1;
         elem = n;
     }
