@@ -2029,7 +2029,11 @@ static void warm_up(void) {
     void *w = rc_weakref_new(leaf, NULL, NULL);
     FT_CHECK(chain && leaf && w);
     rc_list_append_steal(chain, leaf);
-    for (int i = 0; i < RC_DEALLOC_DEPTH + 8; i++) { /* deep enough to defer the leaf */
+    /* RC_DEALLOC_DEPTH lists in all: the leaf's death comes RC_DEALLOC_DEPTH
+     * deep and waits on the stack of deferred deaths, which is then made.
+     * (Not any deeper chain: the lists past the limit are deferred, and each
+     * drained one starts from depth 1 again.) */
+    for (int i = 1; i < RC_DEALLOC_DEPTH; i++) {
         void *outer = rc_list_new(G.h, 0);
         FT_CHECK(outer);
         rc_list_append_steal(outer, chain);
