@@ -1446,8 +1446,8 @@ static void op_list_pop(reader *r) {
     FT_CHECK(p == ptr_of(item)); /* never fails for lack of memory */
     iv_remove_at(&G.objs[l].items, (size_t)at);
     G.objs[item].ext++; /* the list's reference is the harness's now */
+    verify_obj(l); /* before the slot changes: it may hold the list's last reference */
     slot_put(s, item);
-    verify_obj(l);
 }
 
 static void op_list_clear(reader *r) {
@@ -1726,6 +1726,110 @@ static void op_attr(reader *r) {
         return;
     }
     str_key_op(d, name, value, op, s, true, inst);
+}
+
+/* ---- Many entries at once ---------------------------------------------------------- */
+
+/* Dicts that outgrow a 1-byte index and rebuild many times, and lists that
+ * grow and shrink far, with the heap's small ints as keys and items: they
+ * are immortal, so as many as wanted cost the model no new objects. */
+
+/* The model object of the heap's small int v, or -1 if the model is full. */
+static int small_int(int64_t v) {
+    if (!room(1))
+        return -1;
+    void *p = rc_int_new(G.h, v);
+    FT_CHECK(p != NULL);
+    int id = lookup(p);
+    if (id < 0) {
+        id = new_obj(K_INT, p);
+        G.objs[id].ival = v;
+        G.objs[id].immortal = true;
+    }
+    FT_CHECK(G.objs[id].kind == K_INT && G.objs[id].ival == v);
+    return id;
+}
+
+/* No failure is injected into these (the checks are on growth, not failure). */
+static void no_injection(void) {
+    rc_heap_fail_at(G.h, 0);
+    G.hooks_fail = false;
+    G.may_fail = false;
+}
+
+static void op_bulk_dict(reader *r) {
+    int d = slot_obj(r), value = slot_obj(r);
+    size_t count = 1 + rd_uint(r, 2) % 300, start = rd_u8(r), step = 1 + rd_u8(r) % 7;
+    size_t every = 1 + rd_u8(r) % 4;
+    if (kind_of(d) != K_DICT)
+        return;
+    no_injection();
+    for (size_t i = 0; i < count; i++) {
+        int key = small_int(-5 + (int64_t)((start + i * step) % 262));
+        if (key < 0)
+            break;
+        int v = value >= 0 ? value : key;
+        expect_status(rc_dict_set(ptr_of(d), ptr_of(key), ptr_of(v)), RC_OK, "rc_dict_set");
+        long at = dict_find(d, key);
+        if (at >= 0)
+            dict_replace(d, at, v);
+        else
+            dict_append(d, key, v);
+    }
+    verify_obj(d);
+    /* then every `every`-th entry deleted, the first one included */
+    idvec keys = {0};
+    for (size_t i = 0; i < G.objs[d].items.n; i += every)
+        iv_push(&keys, G.objs[d].items.v[i]);
+    for (size_t i = 0; i < keys.n; i++) {
+        expect_status(rc_dict_del(ptr_of(d), ptr_of(keys.v[i])), RC_OK, "rc_dict_del");
+        long at = dict_find(d, keys.v[i]);
+        FT_CHECK(at >= 0);
+        mobj *o = &G.objs[d];
+        int k = o->items.v[at], v = o->vals.v[at];
+        iv_remove_at(&o->items, (size_t)at);
+        iv_remove_at(&o->vals, (size_t)at);
+        ref_drop(k);
+        ref_drop(v);
+        drain_kills();
+    }
+    free(keys.v);
+    verify_obj(d);
+}
+
+static void op_bulk_list(reader *r) {
+    int l = slot_obj(r), item = slot_obj(r);
+    size_t count = rd_uint(r, 2) % 600, pops = rd_uint(r, 2) % 700;
+    unsigned where = rd_u8(r) % 3; /* appended / inserted at the front / in the middle */
+    if (kind_of(l) != K_LIST)
+        return;
+    no_injection();
+    for (size_t i = 0; i < count; i++) {
+        int x = item >= 0 ? item : small_int((int64_t)(i % 200));
+        if (x < 0)
+            break;
+        size_t n = G.objs[l].items.n, at = where == 0 ? n : where == 1 ? 0 : n / 2;
+        rc_status got = where == 0 ? rc_list_append(ptr_of(l), ptr_of(x))
+                                   : rc_list_insert(ptr_of(l), (ptrdiff_t)at, ptr_of(x));
+        expect_status(got, RC_OK, "rc_list_append / rc_list_insert");
+        list_store(l, at, x);
+    }
+    verify_obj(l);
+    size_t popped = 0;
+    for (size_t i = 0; i < pops && G.objs[l].items.n; i++, popped++) {
+        size_t n = G.objs[l].items.n;
+        ptrdiff_t at = i % 3 == 0 ? -1 : i % 3 == 1 ? 0 : (ptrdiff_t)(n / 2);
+        size_t k = at < 0 ? n - 1 : (size_t)at;
+        int x = G.objs[l].items.v[k];
+        void *p = rc_list_pop(ptr_of(l), at);
+        FT_CHECK(p == ptr_of(x));
+        iv_remove_at(&G.objs[l].items, k);
+        rc_decref(p);
+        drop_ref(x);
+    }
+    if (popped) /* a pop that leaves the storage less than half used shrinks it */
+        FT_CHECK(rc_list_capacity(ptr_of(l)) <= 2 * G.objs[l].items.n + 16);
+    verify_obj(l);
 }
 
 /* ---- Walking into containers ------------------------------------------------------- */
@@ -2117,11 +2221,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 29: op_copy(&r); break;
         case 30: op_drop(&r); break;
         default:
-            if (rd_u8(&r) & 1)
-                op_watch(&r);
-            else
-                op_fail(&r);
-            continue; /* a failure injection is for the next operation */
+            switch (rd_u8(&r) % 4) {
+            case 0: op_bulk_dict(&r); break;
+            case 1: op_bulk_list(&r); break;
+            case 2: op_watch(&r); break;
+            default: op_fail(&r); continue; /* a failure injection is for the next operation */
+            }
+            break;
         }
         settle();
     }
@@ -2136,11 +2242,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rc_gc_unfreeze(G.h);
     for (int id = 0; id < G.nobjs; id++) {
         mobj *o = &G.objs[id];
-        if (!o->alive || !is_container(o->kind) || o->immortal)
+        if (!o->alive || !is_container(o->kind))
             continue;
         if (o->tracked && o->gen == RC_GC_GENERATIONS)
             o->gen = RC_GC_GENERATIONS - 1;
-        if (!o->tracked) {
+        if (!o->tracked && !o->immortal) { /* (an immortal stays, tracked or not) */
             rc_gc_track(o->ptr);
             track_new(id);
         }
