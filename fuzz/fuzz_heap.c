@@ -637,6 +637,13 @@ static void op_inspect(fh_state *S, reader *r) {
         check_block(&S->heaps[b->heap], b);
         verify_pattern(b->p, b->usable, b->seed, "block");
     }
+    /* pointers rcgc did not allocate: no heap, and never a report */
+    static const unsigned char outside[64];
+    void *own = malloc(1 + rd_u8(r));
+    FH_CHECK(own != NULL);
+    FH_CHECK(rc_heap_of_block(own) == NULL);
+    FH_CHECK(rc_heap_of_block(outside + rd_u8(r) % sizeof outside) == NULL);
+    free(own);
     size_t n = rd_size(r);
     size_t g = rc_good_size(n);
     FH_CHECK(g >= n && g >= 1 && (n > RC_SMALL_MAX || g % RC_ALIGNMENT == 0));
@@ -710,6 +717,12 @@ static void check_stats(fh_state *S, int hi) {
 static void op_trim(fh_state *S, reader *r) {
     int hi = rd_u8(r) % S->nheaps;
     fh_heap *H = &S->heaps[hi];
+    if (rd_u8(r) & 1) { /* the table walks what get_stats walks */
+        FILE *sink = fopen("/dev/null", "w");
+        FH_CHECK(sink != NULL);
+        rc_heap_print_stats(H->h, sink);
+        fclose(sink);
+    }
     rc_heap_stats before = stats_of(H);
     size_t released = rc_heap_trim(H->h);
     H->quarantined = 0;
